@@ -1,0 +1,50 @@
+# Two commands for a user: `make run` and `make test`. Everything works offline.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CORPUS ?= ../shared/corpus
+DB ?= .rag
+# Offline by default: no model hub retries, no telemetry, no analytics.
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export HF_HUB_DISABLE_TELEMETRY ?= 1
+export ANONYMIZED_TELEMETRY ?= False
+export GRADIO_ANALYTICS_ENABLED ?= False
+
+.PHONY: install run ingest test lint bench clean
+
+install: $(STAMP)
+
+# torch goes first, pinned, so the CPU wheel is used (see ../shared/ENVIRONMENT.md);
+# constraints.txt pins every transitive dependency so installs resolve the same way.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+ingest: install
+	@if [ -d "$(CORPUS)" ]; then \
+		$(VENV)/bin/rag ingest "$(CORPUS)" --db "$(DB)"; \
+	else \
+		echo "No corpus at $(CORPUS): run 'make run CORPUS=/path/to/pages'"; exit 2; \
+	fi
+
+run: ingest
+	$(VENV)/bin/rag info --db "$(DB)"
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) -m eval.bench
+
+clean:
+	rm -rf $(DB) .pytest_cache

@@ -1,0 +1,78 @@
+"""Near-duplicate detection: MinHash over character shingles, banded LSH. Pure functions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from ingest.normalize import fold
+
+NUM_HASHES = 64
+BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 Jaccard almost always meet in a band
+SHINGLE = 5
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20251209)  # fixed seed: signatures must be stable across runs
+_A = _rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
+_B = _rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+
+
+def signature(text: str) -> np.ndarray:
+    """MinHash signature (uint32[NUM_HASHES]) of the text's folded character shingles."""
+    chars = np.frombuffer("".join(fold(text).split()).encode("utf-32-le"), dtype=np.uint32).astype(
+        np.uint64
+    )
+    if len(chars) < SHINGLE:
+        chars = np.pad(chars, (0, SHINGLE - len(chars)))
+    shingles = np.zeros(len(chars) - SHINGLE + 1, dtype=np.uint64)
+    for offset in range(SHINGLE):  # polynomial rolling hash, wraps mod 2**64
+        shingles = shingles * np.uint64(1_000_003) + chars[offset : offset + len(shingles)]
+    shingles = np.unique(shingles & np.uint64(0x7FFFFFFF))
+    hashed = (_A[:, None] * shingles[None, :] + _B[:, None]) % _PRIME
+    return (hashed.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def to_hex(sig: np.ndarray) -> str:
+    return sig.astype(">u4").tobytes().hex()
+
+
+def from_hex(text: str) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex(text), dtype=">u4").astype(np.uint32)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the two shingle sets."""
+    return float(np.mean(a == b))
+
+
+def near_duplicates(
+    new: dict[str, np.ndarray], old: dict[str, np.ndarray], threshold: float = 0.7
+) -> list[tuple[str, str, float]]:
+    """(new_id, other_id, similarity) for each new document close to another one.
+
+    ``other_id`` may be another new document or an old one; each pair is listed once.
+    """
+    rows = NUM_HASHES // BANDS
+    buckets: dict[tuple[int, bytes], list[str]] = defaultdict(list)
+    everything = {**old, **new}
+    for doc_id, sig in everything.items():
+        for band in range(BANDS):
+            buckets[(band, sig[band * rows : (band + 1) * rows].tobytes())].append(doc_id)
+    seen: set[tuple[str, str]] = set()
+    pairs: list[tuple[str, str, float]] = []
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if a == b or (a not in new and b not in new):
+                    continue
+                first, second = (a, b) if a in new else (b, a)
+                key = (min(a, b), max(a, b))
+                if key in seen:
+                    continue
+                seen.add(key)
+                score = similarity(everything[a], everything[b])
+                if score >= threshold:
+                    pairs.append((first, second, round(score, 3)))
+    return sorted(pairs)

@@ -1,0 +1,291 @@
+"""Ingest: raw inputs -> cleaned Articles -> Chunks -> vectors -> the store.
+
+Idempotent and incremental: a raw input already stored is skipped before cleaning; an
+article whose cleaned content is unchanged is not re-embedded; a changed one replaces
+its old chunks; the same article under another path or URL is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ingest.chunk import chunk_article
+from ingest.models import Article, Chunk, CleanedPage, RawDocument
+from ingest.readers import Failure, read_raw_documents
+from ingest.store import DocRecord, Store
+from rag.config import Settings
+
+DOC_BATCH = 64  # documents cleaned, embedded and committed together
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest run; ``as_json`` is the CLI's --json contract."""
+
+    documents: int = 0  # documents in the store after the run
+    chunks: int = 0  # chunks in the store after the run
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    duplicate_of: list[tuple[str, str]] = field(default_factory=list)  # (input, doc_id)
+    embedder: str = ""
+    repaired: int = 0
+    seconds: float = 0.0
+
+    @property
+    def read_any(self) -> bool:
+        return (self.added + self.updated + self.unchanged + self.duplicates) > 0
+
+    @property
+    def exit_code(self) -> int:
+        """0: all inputs fine; 1: some failed; 2: nothing could be read."""
+        if not self.failed:
+            return 0
+        return 1 if self.read_any else 2
+
+    def as_json(self) -> dict:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "near_duplicates": [
+                {"doc_id": a, "similar_to": b, "similarity": s} for a, b, s in self.near_duplicates
+            ],
+            "embedder": self.embedder,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing /."""
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith(("utm_", "fbclid", "gclid", "from", "ref"))
+    ]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(
+        (parts.scheme.lower() or "https", parts.netloc.lower(), path, urlencode(query), "")
+    )
+
+
+def document_identity(page: CleanedPage, raw: RawDocument) -> str:
+    """Stable id: canonical URL, else the jsonl id, else the file path (and line)."""
+    if page.url:
+        key = "url:" + canonical_url(page.url)
+    elif raw.record is not None and raw.record.get("id") not in (None, ""):
+        key = "id:" + str(raw.record["id"])
+    else:
+        key = "path:" + raw.where
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def clean_raw(raw: RawDocument) -> CleanedPage:
+    """Clean one input unit (raises ValueError subclasses with a reason)."""
+    from ingest.clean import clean_page
+
+    if raw.record is not None:
+        return page_from_record(raw.record)
+    return clean_page(raw.data, raw.kind)
+
+
+def page_from_record(record: dict) -> CleanedPage:
+    """A jsonl record is an article body already: split paragraphs, parse the date.
+
+    A date that cannot be parsed is kept as given; a missing title becomes the start
+    of the text so every citation still has something to show.
+    """
+    from ingest.clean import split_paragraphs
+    from ingest.dates import parse_date
+
+    paragraphs = split_paragraphs(str(record["text"]))
+    title = _field(record, "title") or _title_from(paragraphs)
+    published = _field(record, "published")
+    return CleanedPage(
+        title=title,
+        paragraphs=paragraphs,
+        published=(parse_date(published) or published) if published else None,
+        source=_field(record, "source"),
+        url=_field(record, "url"),
+    )
+
+
+def _field(record: dict, key: str) -> str | None:
+    value = record.get(key)
+    return str(value).strip() or None if value not in (None, "") else None
+
+
+def _title_from(paragraphs: tuple[str, ...]) -> str:
+    first = paragraphs[0] if paragraphs else ""
+    return first if len(first) <= 40 else first[:40] + "…"
+
+
+def to_article(page: CleanedPage, raw: RawDocument) -> Article:
+    text = page.text
+    return Article(
+        doc_id=document_identity(page, raw),
+        title=page.title,
+        text=text,
+        published=page.published,
+        source=page.source,
+        url=page.url,
+        path=raw.where,
+        content_hash=hashlib.sha256(f"{page.title}\n{text}".encode()).hexdigest(),
+        raw_hash=raw.raw_hash,
+    )
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store; never raises for a bad input."""
+    from ingest.dedup import from_hex, near_duplicates, signature, to_hex
+    from ingest.embed import describe
+
+    started = time.perf_counter()
+    store = store or Store.open(settings)
+    report = IngestReport(embedder=describe(store.embedder))
+    report.repaired = store.repair()
+    records = store.doc_records()
+    by_raw = {r.raw_hash: r for r in records.values()}
+    by_content = {r.content_hash: r.doc_id for r in records.values()}
+    new_signatures: dict[str, object] = {}
+    pending: list[tuple[Article, DocRecord | None, str]] = []
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def flush() -> None:
+        if pending:
+            _store_batch(pending, store, settings, now)
+            pending.clear()
+
+    for raw in read_raw_documents(paths, max_bytes=int(settings.max_file_mb * 1e6)):
+        if progress:
+            progress(1)
+        if isinstance(raw, Failure):
+            report.failed.append(raw)
+            continue
+        known = by_raw.get(raw.raw_hash)
+        if known is not None:  # byte-identical input: no cleaning at all
+            if known.path == raw.where:
+                report.unchanged += 1
+            else:
+                report.duplicates += 1
+                report.duplicate_of.append((raw.where, known.doc_id))
+            continue
+        try:
+            article = to_article(clean_raw(raw), raw)
+        except ValueError as exc:
+            report.failed.append(Failure(raw.where, str(exc)))
+            continue
+        old = records.get(article.doc_id)
+        same_content = by_content.get(article.content_hash)
+        if old is not None and old.content_hash == article.content_hash:
+            # Same article, new raw bytes (say, a changed ad): metadata only.
+            fresh = replace(old, raw_hash=article.raw_hash, path=article.path)
+            store.update_records([fresh])
+            records[old.doc_id] = by_raw[article.raw_hash] = fresh
+            report.unchanged += 1
+            continue
+        if same_content is not None and same_content != article.doc_id:
+            report.duplicates += 1
+            report.duplicate_of.append((raw.where, same_content))
+            continue
+        sig = signature(article.text)
+        new_signatures[article.doc_id] = sig
+        placeholder = DocRecord(
+            doc_id=article.doc_id,
+            title=article.title,
+            path=article.path,
+            content_hash=article.content_hash,
+            raw_hash=article.raw_hash,
+            n_chunks=0,
+            version=old.version if old else "",
+            signature=to_hex(sig),
+        )
+        records[article.doc_id] = by_raw[article.raw_hash] = placeholder
+        by_content[article.content_hash] = article.doc_id
+        if old is None:
+            report.added += 1
+        else:
+            report.updated += 1
+        pending.append((article, old, placeholder.signature))
+        if len(pending) >= DOC_BATCH:
+            flush()
+    flush()
+
+    old_signatures = {
+        d: from_hex(r.signature)
+        for d, r in records.items()
+        if r.signature and d not in new_signatures
+    }
+    report.near_duplicates = near_duplicates(new_signatures, old_signatures)  # type: ignore[arg-type]
+    report.documents = store.count_documents()
+    report.chunks = store.count_chunks()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _store_batch(
+    batch: list[tuple[Article, DocRecord | None, str]], store: Store, settings: Settings, now: str
+) -> None:
+    """Write a batch of articles: mark, chunk+embed+write, commit, drop old versions."""
+    chunks_by_doc: list[list[Chunk]] = [
+        chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+        for article, _, _ in batch
+    ]
+    final: list[DocRecord] = []
+    for (article, old, sig), chunks in zip(batch, chunks_by_doc, strict=True):
+        version = chunks[0].chunk_id.split(":")[1] if chunks else article.content_hash[:12]
+        final.append(
+            DocRecord(
+                doc_id=article.doc_id,
+                title=article.title,
+                path=article.path,
+                content_hash=article.content_hash,
+                raw_hash=article.raw_hash,
+                n_chunks=len(chunks),
+                version=version,
+                state="cleanup" if old is not None else "ok",
+                published=article.published,
+                source=article.source,
+                url=article.url,
+                ingested_at=now,
+                signature=sig,
+            )
+        )
+    store.begin(
+        [
+            replace(r, state="writing", pending=r.version, version=old.version if old else "")
+            for r, (_, old, _) in zip(final, batch, strict=True)
+        ]
+    )
+    flat = [c for chunks in chunks_by_doc for c in chunks]
+    for start in range(0, len(flat), settings.batch_size * 8):
+        part = flat[start : start + settings.batch_size * 8]
+        vectors = store.embedder.embed_documents([_embed_text(c) for c in part])
+        store.write_chunks(part, vectors)
+    store.commit(final)
+
+
+def _embed_text(chunk: Chunk) -> str:
+    # The title gives every chunk of an article its topic; it is embedded, not stored
+    # in the chunk text, so quotes and offsets stay exact.
+    return f"{chunk.title}\n{chunk.text}"

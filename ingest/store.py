@@ -1,0 +1,350 @@
+"""The Chroma adapter: chunks with their vectors, and one record per document.
+
+Two collections: ``<name>`` holds the chunks (our vectors, cosine space) and
+``<name>-docs`` one record per document. A document's record is its commit marker:
+chunks are written first under a new version id, then the record flips to that
+version, then older versions are deleted. ``repair()`` finishes or undoes whatever a
+killed run left, so readers only ever see complete documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.models import Chunk
+from rag.config import Settings, apply_offline_env
+
+MAX_BATCH = 5000  # Chroma 1.5 accepts at most 5,461 records per call
+
+
+class StoreError(RuntimeError):
+    """A store that cannot be opened or used as asked."""
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """What the store knows of one document."""
+
+    doc_id: str
+    title: str
+    path: str
+    content_hash: str
+    raw_hash: str
+    n_chunks: int
+    version: str  # the committed chunk version ("" while a first write is pending)
+    state: str = "ok"  # "ok", "writing" (pending = the version being written), "cleanup"
+    pending: str = ""
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    ingested_at: str = ""
+    signature: str = ""  # MinHash of the text, hex: for near-duplicate detection
+
+    def metadata(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "doc_id"}
+
+    @classmethod
+    def from_metadata(cls, doc_id: str, meta: dict[str, Any]) -> DocRecord:
+        known = cls.__dataclass_fields__
+        return cls(doc_id=doc_id, **{k: v for k, v in meta.items() if k in known})
+
+
+def _embedding_function_class():  # type: ignore[no-untyped-def]
+    """Chroma needs an embedding function it can rebuild on reopen; ours only carries
+    the embedder's config, since we always hand Chroma the vectors ourselves."""
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import (
+        known_embedding_functions,
+        register_embedding_function,
+    )
+
+    if "newsrag" in known_embedding_functions:
+        return known_embedding_functions["newsrag"]
+
+    class NewsRagVectors(EmbeddingFunction[Documents]):
+        def __init__(self, config: dict[str, Any] | None = None) -> None:
+            self._config = dict(config or {})
+
+        def __call__(self, input: Documents) -> Embeddings:
+            raise StoreError("newsrag computes its own vectors; pass embeddings explicitly")
+
+        @staticmethod
+        def name() -> str:
+            return "newsrag"
+
+        def default_space(self) -> str:  # type: ignore[override]
+            return "cosine"
+
+        def get_config(self) -> dict[str, Any]:
+            return self._config
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> NewsRagVectors:
+            return NewsRagVectors(config)
+
+    register_embedding_function(NewsRagVectors)
+    return NewsRagVectors
+
+
+def connect(settings: Settings):  # type: ignore[no-untyped-def]
+    """A Chroma client: embedded (PersistentClient at settings.db) or a server."""
+    apply_offline_env()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(
+            settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}"
+        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+            ) from exc
+    settings.db.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.db / "chroma"), settings=chroma_settings)
+
+
+def _collection_exists(client, name: str) -> bool:  # type: ignore[no-untyped-def]
+    return name in {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+class Store:
+    """Chunks and document records in Chroma, written so a crash never leaves half a
+    document visible. Open it with ``Store.open``."""
+
+    def __init__(self, client, chunks, docs, embedder, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.chunks = chunks
+        self.docs = docs
+        self.embedder = embedder
+        self.settings = settings
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """Open (or create) the store; the embedder is the one recorded with it.
+
+        Asking for a different embedder than the one the store was built with is an
+        error: vectors of two embedders must never be mixed.
+        """
+        from ingest.embed import embedder_from_config, load_embedder
+
+        client = connect(settings)
+        ef_class = _embedding_function_class()
+        name = settings.collection
+        stored = None
+        if _collection_exists(client, name):
+            meta = client.get_collection(name, embedding_function=ef_class()).metadata or {}
+            stored = json.loads(meta["embedder"]) if "embedder" in meta else None
+        if stored is not None:
+            if settings.embedder == "auto":
+                embedder = embedder_from_config(stored)
+            else:
+                embedder = load_embedder(settings.embedder, default_model=settings.default_model)
+                if _identity(embedder.config()) != _identity(stored):
+                    raise StoreError(
+                        f"the store at {where(settings)} was built with embedder "
+                        f"{stored.get('name')!r} ({stored.get('dim')}-d), not "
+                        f"{embedder.name!r} ({embedder.dim}-d); use RAG_EMBEDDER=auto, "
+                        f"or another --db, or re-ingest into a new store"
+                    )
+        else:
+            embedder = load_embedder(settings.embedder, default_model=settings.default_model)
+        config = embedder.config()
+        chunks = client.get_or_create_collection(
+            name,
+            embedding_function=ef_class(config),
+            metadata={"embedder": json.dumps(config, sort_keys=True)},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        docs = client.get_or_create_collection(f"{name}-docs", embedding_function=ef_class())
+        return cls(client, chunks, docs, embedder, settings)
+
+    # Reading -------------------------------------------------------------------------
+    def doc_records(self) -> dict[str, DocRecord]:
+        records: dict[str, DocRecord] = {}
+        for ids, metas in self._pages(self.docs, include=["metadatas"]):
+            for doc_id, meta in zip(ids, metas["metadatas"], strict=True):
+                records[doc_id] = DocRecord.from_metadata(doc_id, meta or {})
+        return records
+
+    def committed_versions(self) -> dict[str, str]:
+        """doc_id -> the chunk version readers may see."""
+        return {d: r.version for d, r in self.doc_records().items() if r.version}
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(chunk_id, text, metadata) of every committed chunk, in pages."""
+        versions = self.committed_versions()
+        for ids, page in self._pages(self.chunks, include=["documents", "metadatas"]):
+            for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
+                if meta and versions.get(meta.get("doc_id")) == meta.get("version"):
+                    yield cid, text, meta
+
+    def count_chunks(self) -> int:
+        return self.chunks.count()
+
+    def count_documents(self) -> int:
+        return self.docs.count()
+
+    def dense_search(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float, str, dict[str, Any]]]:
+        """(chunk_id, cosine similarity, text, metadata), best first."""
+        if self.chunks.count() == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[vector.astype(np.float32).tolist()],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        rows = zip(
+            result["ids"][0],
+            result["distances"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            strict=True,
+        )
+        return [(cid, 1.0 - float(dist), text, meta or {}) for cid, dist, text, meta in rows]
+
+    def fingerprint(self) -> str:
+        """Changes whenever the set of committed documents or versions changes."""
+        items = sorted(self.committed_versions().items())
+        return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
+
+    # Writing -------------------------------------------------------------------------
+    def begin(self, records: Sequence[DocRecord]) -> None:
+        """Mark documents as being written (their old version stays visible)."""
+        self._upsert_records(records)
+
+    def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for start in range(0, len(chunks), MAX_BATCH):
+            batch = chunks[start : start + MAX_BATCH]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[start : start + MAX_BATCH].astype(np.float32),
+                documents=[c.text for c in batch],
+                metadatas=[chunk_metadata(c) for c in batch],
+            )
+
+    def commit(self, records: Sequence[DocRecord]) -> None:
+        """Flip records to their new version, then drop every other version."""
+        self._upsert_records(records)
+        for record in records:
+            if record.state == "cleanup":
+                self._drop_other_versions(record)
+        done = [r for r in records if r.state == "cleanup"]
+        if done:
+            self._upsert_records([replace(r, state="ok") for r in done])
+
+    def update_records(self, records: Sequence[DocRecord]) -> None:
+        """Change document metadata only (no chunk changes)."""
+        self._upsert_records(records)
+
+    def delete_document(self, doc_id: str) -> None:
+        self.chunks.delete(where={"doc_id": doc_id})
+        self.docs.delete(ids=[doc_id])
+
+    def repair(self) -> int:
+        """Finish or undo what an interrupted run left. Returns documents repaired."""
+        repaired = 0
+        for record in self.doc_records().values():
+            if record.state == "writing":
+                if record.pending and record.pending != record.version:
+                    self.chunks.delete(
+                        where={"$and": [{"doc_id": record.doc_id}, {"version": record.pending}]}
+                    )
+                if record.version:
+                    self._upsert_records([replace(record, state="ok", pending="")])
+                else:
+                    self.docs.delete(ids=[record.doc_id])
+                repaired += 1
+            elif record.state == "cleanup":
+                self._drop_other_versions(record)
+                self._upsert_records([replace(record, state="ok")])
+                repaired += 1
+        return repaired
+
+    # Internals -----------------------------------------------------------------------
+    def _drop_other_versions(self, record: DocRecord) -> None:
+        self.chunks.delete(
+            where={"$and": [{"doc_id": record.doc_id}, {"version": {"$ne": record.version}}]}
+        )
+
+    def _upsert_records(self, records: Sequence[DocRecord]) -> None:
+        for start in range(0, len(records), MAX_BATCH):
+            batch = records[start : start + MAX_BATCH]
+            self.docs.upsert(
+                ids=[r.doc_id for r in batch],
+                embeddings=[_record_vector(r.doc_id) for r in batch],
+                metadatas=[r.metadata() for r in batch],
+            )
+
+    @staticmethod
+    def _pages(collection, include: list[str]) -> Iterator[tuple[list[str], dict[str, Any]]]:  # type: ignore[no-untyped-def]
+        offset = 0
+        while True:
+            page = collection.get(include=include, limit=MAX_BATCH, offset=offset)
+            if not page["ids"]:
+                return
+            yield page["ids"], page
+            offset += len(page["ids"])
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id,
+        "version": chunk.chunk_id.split(":")[1],
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+    }
+    for key in ("published", "source", "url"):
+        value = getattr(chunk, key)
+        if value:
+            meta[key] = value
+    day = published_day(chunk.published)
+    if day is not None:
+        meta["published_day"] = day
+    return meta
+
+
+def published_day(published: str | None) -> int | None:
+    """YYYYMMDD as an int, for date-range filters, when the date is ISO."""
+    if not published or len(published) < 10 or published[4] != "-" or published[7] != "-":
+        return None
+    try:
+        return int(published[:4] + published[5:7] + published[8:10])
+    except ValueError:
+        return None
+
+
+def where(settings: Settings) -> str:
+    return settings.chroma_url or str(Path(settings.db).resolve())
+
+
+def _identity(config: dict[str, Any]) -> tuple[Any, ...]:
+    return (config.get("kind"), config.get("name"), config.get("dim"))
+
+
+def _record_vector(doc_id: str) -> list[float]:
+    # Records are looked up by id, never by vector; a spread-out 2-d vector keeps the
+    # HNSW index of the records collection well-formed.
+    digest = hashlib.sha256(doc_id.encode()).digest()
+    return [digest[0] / 255.0 + 0.01, digest[1] / 255.0 + 0.01]

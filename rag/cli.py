@@ -1,0 +1,181 @@
+"""The ``rag`` command line. Only the standard library is imported up front, so
+``rag --help`` is instant; each subcommand imports what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from rag.config import Settings, apply_offline_env
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="store folder (env RAG_DB, default ./.rag)")
+    parser.add_argument(
+        "--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL)"
+    )
+    parser.add_argument("--collection", help="collection name (env RAG_COLLECTION, default news)")
+    parser.add_argument(
+        "--embedder",
+        help="auto | hash | a sentence-transformers name or local path (env RAG_EMBEDDER)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Grounded, cited question answering over news articles.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    clean = sub.add_parser("clean", help="show what cleaning keeps of pages")
+    clean.add_argument("files", nargs="+", metavar="FILE")
+    clean.add_argument("--json", action="store_true", help="one JSON object per file per line")
+
+    ingest = sub.add_parser("ingest", help="clean, chunk, embed and store files and folders")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    _store_options(ingest)
+    ingest.add_argument("--chunk-size", type=int, help="characters per chunk (env RAG_CHUNK_SIZE)")
+    ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    info = sub.add_parser("info", help="what is in the store and which models are active")
+    _store_options(info)
+    info.add_argument("--json", action="store_true")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        db=getattr(args, "db", None),
+        chroma_url=getattr(args, "chroma_url", None),
+        collection=getattr(args, "collection", None),
+        embedder=getattr(args, "embedder", None),
+        chunk_size=getattr(args, "chunk_size", None),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    apply_offline_env()
+    handler = {"clean": cmd_clean, "ingest": cmd_ingest, "info": cmd_info}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (RuntimeError, ValueError, OSError) as exc:
+        print(f"rag {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from ingest.pipeline import clean_raw
+    from ingest.readers import Failure, read_raw_documents
+
+    settings = Settings.from_env()
+    failures = 0
+    for raw in read_raw_documents(args.files, max_bytes=int(settings.max_file_mb * 1e6)):
+        if isinstance(raw, Failure):
+            failures += 1
+            _emit_clean_error(args, raw.path, raw.error)
+            continue
+        try:
+            page = clean_raw(raw)
+        except ValueError as exc:
+            failures += 1
+            _emit_clean_error(args, raw.where, str(exc))
+            continue
+        if args.json:
+            row = {
+                "path": raw.where,
+                "title": page.title,
+                "published": page.published,
+                "source": page.source,
+                "url": page.url,
+                "paragraphs": list(page.paragraphs),
+                "text": page.text,
+            }
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        else:
+            print(f"== {raw.where}")
+            print(f"title:     {page.title}")
+            print(f"published: {page.published or '-'}")
+            print(f"source:    {page.source or '-'}")
+            print(f"url:       {page.url or '-'}")
+            print(f"byline:    {page.byline or '-'}")
+            print()
+            print("\n\n".join(page.paragraphs))
+            print()
+    return 0 if failures == 0 else 1
+
+
+def _emit_clean_error(args: argparse.Namespace, path: str, error: str) -> None:
+    if args.json:
+        print(json.dumps({"path": path, "error": error}, ensure_ascii=False), flush=True)
+    else:
+        print(f"{path}: error: {error}", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import ingest
+    from ingest.store import Store
+
+    settings = settings_from(args)
+    store = Store.open(settings)
+    bar = None
+    if sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="ingest", unit=" docs", file=sys.stderr)
+    try:
+        report = ingest(args.paths, settings, store=store, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print(f"embedder:   {report.embedder}")
+        print(f"store:      {settings.chroma_url or settings.db}")
+        print(
+            f"inputs:     {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
+            f"{len(report.failed)} failed  ({report.seconds:.1f} s)"
+        )
+        print(f"store now:  {report.documents} documents, {report.chunks} chunks")
+        if report.repaired:
+            print(f"repaired:   {report.repaired} documents left half-written by an earlier run")
+        for path, doc_id in report.duplicate_of:
+            print(f"duplicate:  {path} (same article as {doc_id})")
+        for a, b, score in report.near_duplicates:
+            print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
+        for failure in report.failed:
+            print(f"failed:     {failure.path}: {failure.error}")
+    return report.exit_code
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from ingest.embed import describe
+    from ingest.store import Store
+
+    settings = settings_from(args)
+    store = Store.open(settings)
+    info = {
+        "store": settings.chroma_url or str(settings.db),
+        "embedder": describe(store.embedder),
+        "documents": store.count_documents(),
+        "chunks": store.count_chunks(),
+        "llm": settings.llm_model if settings.llm_configured else "extractive (no LLM configured)",
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            print(f"{key + ':':11} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

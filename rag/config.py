@@ -1,0 +1,103 @@
+"""One settings object, read from the environment and overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+# Offline by default: a model name that is not cached must fail at once, not retry for
+# a minute, and nothing calls home. setdefault so a user can still opt in explicitly.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Env names are given beside each field."""
+
+    db: Path = Path(".rag")  # RAG_DB: folder of the embedded Chroma store and indexes
+    chroma_url: str | None = None  # RAG_CHROMA_URL: http://host:port of a Chroma server
+    collection: str = "news"  # RAG_COLLECTION
+    # RAG_EMBEDDER: "auto" (the store's own, else the default model if it is on disk,
+    # else the offline hash embedder), "hash", or a sentence-transformers name or path.
+    embedder: str = "auto"
+    default_model: str = "intfloat/multilingual-e5-small"  # RAG_DEFAULT_MODEL
+    chunk_size: int = 300  # RAG_CHUNK_SIZE: characters per chunk (Chinese-sized)
+    chunk_overlap: int = 1  # RAG_CHUNK_OVERLAP: whole sentences shared by neighbours
+    max_file_mb: float = 20.0  # RAG_MAX_FILE_MB: larger inputs are refused
+    batch_size: int = 256  # RAG_BATCH_SIZE: chunks per embedding/Chroma write batch
+    reranker: str | None = None  # RAG_RERANKER: a CrossEncoder name or path
+    top_k: int = 5  # RAG_TOP_K: passages given to the answerer
+    llm_model: str | None = None  # RAG_LLM_MODEL
+    llm_base_url: str | None = None  # OPENAI_BASE_URL
+    llm_api_key: str | None = None  # OPENAI_API_KEY (never printed)
+    llm_timeout: float = 60.0  # RAG_LLM_TIMEOUT: seconds per LLM request
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        names = {
+            "db": "RAG_DB",
+            "chroma_url": "RAG_CHROMA_URL",
+            "collection": "RAG_COLLECTION",
+            "embedder": "RAG_EMBEDDER",
+            "default_model": "RAG_DEFAULT_MODEL",
+            "chunk_size": "RAG_CHUNK_SIZE",
+            "chunk_overlap": "RAG_CHUNK_OVERLAP",
+            "max_file_mb": "RAG_MAX_FILE_MB",
+            "batch_size": "RAG_BATCH_SIZE",
+            "reranker": "RAG_RERANKER",
+            "top_k": "RAG_TOP_K",
+            "llm_model": "RAG_LLM_MODEL",
+            "llm_base_url": "OPENAI_BASE_URL",
+            "llm_api_key": "OPENAI_API_KEY",
+            "llm_timeout": "RAG_LLM_TIMEOUT",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        for name, var in names.items():
+            raw = env.get(var)
+            if raw:
+                values[name] = _convert(types[name], raw, var)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "db" in values:
+            values["db"] = Path(values["db"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with the given fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model or self.llm_base_url)
+
+    def __repr__(self) -> str:  # never show the API key
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if shown["llm_api_key"]:
+            shown["llm_api_key"] = "***"
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def _convert(kind: object, raw: str, var: str) -> object:
+    text = str(kind)
+    try:
+        if "int" in text:
+            return int(raw)
+        if "float" in text:
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{var}={raw!r} is not a number") from exc
+    return raw

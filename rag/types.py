@@ -1,0 +1,56 @@
+"""Plain data types that flow through asking: a retrieval Hit, a Citation, an Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Hit:
+    """One retrieved passage, with the scores that ranked it."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    title: str
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    start: int = 0  # offsets of the passage in the article's cleaned text
+    end: int = 0
+    score: float = 0.0  # the final (fused or reranked) score
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    rank: int = 0  # 1-based rank in the final list
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A [n] marker in an answer and the passage span it points at."""
+
+    n: int  # the marker number, 1-based into Answer.contexts
+    doc_id: str
+    chunk_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    quote: str  # verbatim text of the cited passage
+    quote_start: int  # offsets of the quote inside the passage text
+    quote_end: int
+    supported: bool = True  # False when the citation check could not verify it
+
+
+@dataclass
+class Answer:
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    contexts: list[Hit] = field(default_factory=list)
+    mode: dict[str, str] = field(default_factory=dict)  # embedder, retrieval, llm
+    warnings: list[str] = field(default_factory=list)
+
+
+REFUSAL_ZH_HANT = "文章中沒有足夠的資訊回答這個問題。"
+REFUSAL_ZH_HANS = "文章中没有足够的信息回答这个问题。"
+REFUSAL_EN = "The articles do not contain enough information to answer this question."

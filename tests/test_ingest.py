@@ -1,0 +1,198 @@
+"""Ingest end to end on real files and an embedded Chroma store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest import pipeline
+from ingest.pipeline import canonical_url, ingest
+from ingest.store import Store, StoreError
+from rag.config import Settings
+from tests.synth import article_text, write_jsonl
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def _settings(tmp_path: Path, **kw: object) -> Settings:
+    return Settings.from_env({}, db=tmp_path / "db", embedder="hash", **kw)
+
+
+def _consistent(store: Store) -> dict[str, int]:
+    """Every document complete and alone: its chunks are one version, n_chunks of them."""
+    records = store.doc_records()
+    per_doc: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for _, page in store._pages(store.chunks, include=["metadatas"]):
+        for meta in page["metadatas"]:
+            per_doc.setdefault(meta["doc_id"], set()).add(meta["version"])
+            counts[meta["doc_id"]] = counts.get(meta["doc_id"], 0) + 1
+    assert set(per_doc) == set(records), "chunks without a document record, or the reverse"
+    for doc_id, record in records.items():
+        assert record.state == "ok"
+        assert per_doc[doc_id] == {record.version}
+        assert counts[doc_id] == record.n_chunks
+    return counts
+
+
+def test_ingest_then_unchanged_reingest_does_no_work(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(20))
+    settings = _settings(tmp_path)
+    first = ingest([corpus], settings)
+    assert (first.added, first.failed, first.documents) == (20, [], 20)
+    assert first.chunks >= 20
+    counts = _consistent(Store.open(settings))
+    assert sum(counts.values()) == first.chunks
+
+    calls = {"clean": 0}
+    real = pipeline.clean_raw
+
+    def counting(raw):  # type: ignore[no-untyped-def]
+        calls["clean"] += 1
+        return real(raw)
+
+    monkeypatch.setattr(pipeline, "clean_raw", counting)
+    again = ingest([corpus], settings)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 20)
+    assert calls["clean"] == 0
+    assert again.chunks == first.chunks
+
+
+def test_changed_document_replaces_its_chunks(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    path = write_jsonl(corpus / "a.jsonl", range(5))
+    settings = _settings(tmp_path)
+    ingest([corpus], settings)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[2])
+    record["text"] = article_text(999, sentences=24)  # longer: more chunks than before
+    lines[2] = json.dumps(record, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest([corpus], settings)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
+    store = Store.open(settings)
+    _consistent(store)
+    texts = [text for _, text, meta in store.iter_chunks() if meta["doc_id"]]
+    assert any("999-" in t for t in texts)
+    assert not any("編號2-" in t for t in texts), "stale chunks of the old version remain"
+
+
+def test_same_article_under_two_paths_is_stored_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    write_jsonl(corpus / "a.jsonl", range(3))
+    write_jsonl(corpus / "sub" / "copy.jsonl", range(3))
+    report = ingest([corpus], _settings(tmp_path))
+    assert (report.added, report.duplicates, report.documents) == (3, 3, 3)
+
+
+def test_same_content_different_identity_is_a_duplicate(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = article_text(7)
+    rows = [
+        {"id": "one", "title": "標題", "text": text},
+        {"id": "two", "title": "標題", "text": text},
+    ]
+    (corpus / "a.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
+    report = ingest([corpus], _settings(tmp_path))
+    assert (report.added, report.duplicates) == (1, 1)
+
+
+def test_near_duplicates_are_reported_and_kept(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = article_text(11, sentences=20)
+    syndicated = text.replace("台北", "臺北", 1) + "\n（轉載自另一家媒體）"
+    rows = [
+        {"id": "outlet-a", "title": "報導A", "text": text, "source": "甲報"},
+        {"id": "outlet-b", "title": "報導B", "text": syndicated, "source": "乙報"},
+        {"id": "other", "title": "無關", "text": article_text(12)},
+    ]
+    (corpus / "a.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
+    report = ingest([corpus], _settings(tmp_path))
+    assert report.added == 3
+    assert len(report.near_duplicates) == 1
+    assert report.near_duplicates[0][2] >= 0.7
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    a = canonical_url("HTTPS://News.Example.com/a/1/?utm_source=x&id=3#top")
+    b = canonical_url("https://news.example.com/a/1?id=3")
+    assert a == b == "https://news.example.com/a/1?id=3"
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_stored(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "good.jsonl", range(3))
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.html").write_bytes(bytes(range(256)) * 64)
+    (corpus / "undecodable.txt").write_bytes(b"\xff\xfe\xfa" * 500 + b"\x00\x81" * 300)
+    (corpus / "menu_only.txt").write_text("首頁\n新聞\n財經\n登入\n", encoding="utf-8")
+    with (corpus / "huge.txt").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    (corpus / "slides.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / "broken.jsonl").write_text('{"text": "ok"\nnot json\n{"title": "x"}\n')
+    args = [*RAG, "ingest", str(corpus), str(tmp_path / "missing.txt"), "--json",
+            "--db", str(tmp_path / "db"), "--embedder", "hash"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["added"] == 3 and summary["documents"] == 3
+    failed = {Path(f["path"].split(":")[0]).name: f["error"] for f in summary["failed"]}
+    expected = {"empty.txt", "binary.html", "undecodable.txt", "menu_only.txt", "huge.txt",
+                "slides.pdf", "broken.jsonl", "missing.txt"}
+    assert expected <= set(failed), failed
+    assert "empty" in failed["empty.txt"]
+    assert "limit" in failed["huge.txt"]
+    assert "unsupported" in failed["slides.pdf"]
+    assert "no such file" in failed["missing.txt"]
+    assert sum(1 for f in summary["failed"] if "broken.jsonl" in f["path"]) == 3
+
+    nothing = subprocess.run(
+        [*RAG, "ingest", str(corpus / "empty.txt"), "--json", "--db", str(tmp_path / "db")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert nothing.returncode == 2
+
+
+def test_other_embedder_on_existing_store_is_an_error(tmp_path, tiny_st_model):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(2))
+    ingest([corpus], _settings(tmp_path))
+    with pytest.raises(StoreError, match="built with embedder"):
+        Store.open(Settings.from_env({}, db=tmp_path / "db", embedder=str(tiny_st_model)))
+    # "auto" follows the store's own embedder.
+    store = Store.open(Settings.from_env({}, db=tmp_path / "db", embedder="auto"))
+    assert store.embedder.config()["kind"] == "hash"
+
+
+def test_sentence_transformers_embedder_end_to_end(tmp_path, tiny_st_model):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(4))
+    settings = Settings.from_env({}, db=tmp_path / "db", embedder=str(tiny_st_model))
+    report = ingest([corpus], settings)
+    assert report.added == 4 and "sentence-transformers" in report.embedder
+    done = subprocess.run(
+        [*RAG, "info", "--json", "--db", str(tmp_path / "db")],
+        capture_output=True, text=True, timeout=120,
+    )
+    info = json.loads(done.stdout)
+    assert info["documents"] == 4 and "sentence-transformers" in info["embedder"]
+    store = Store.open(settings)
+    hits = store.dense_search(store.embedder.embed_query("監管機構"), k=3)
+    assert len(hits) == 3 and all(-1.01 <= h[1] <= 1.01 for h in hits)
