@@ -1,0 +1,111 @@
+"""Dense-retrieval quality and speed of an embedder on RGB zh (../shared/data/rgb-zh).
+
+Every distinct passage (positive and negative, all 300 questions) goes into one pool;
+each query ranks the whole pool by cosine. recall@k: some positive is in the top k.
+
+    python -m eval.bench_embed [--embedder hash] [--dim 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
+
+
+def load_rgb(path: Path = RGB) -> tuple[list[str], list[str], list[set[int]]]:
+    """(passages, queries, positive passage ids per query), passages deduplicated."""
+    passages: list[str] = []
+    index: dict[str, int] = {}
+    queries: list[str] = []
+    positives: list[set[int]] = []
+
+    def pid(text: str) -> int:
+        if text not in index:
+            index[text] = len(passages)
+            passages.append(text)
+        return index[text]
+
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            queries.append(row["query"])
+            positives.append({pid(p) for p in row["positive"]})
+            for p in row["negative"]:
+                pid(p)
+    return passages, queries, positives
+
+
+def evaluate(embedder, path: Path = RGB) -> dict:
+    """Embed the pool and the queries; return recall@1/@5 and timings."""
+    passages, queries, positives = load_rgb(path)
+    t0 = time.perf_counter()
+    docs = embedder.embed_documents(passages)
+    t_docs = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    qs = np.stack([embedder.embed_query(q) for q in queries])
+    t_queries = time.perf_counter() - t0
+    top = np.argsort(-(qs @ docs.T), axis=1)[:, :5]
+    r1 = np.mean([top[i, 0] in positives[i] for i in range(len(queries))])
+    r5 = np.mean([bool(positives[i] & set(top[i].tolist())) for i in range(len(queries))])
+    chars = sum(map(len, passages))
+    return {
+        "embedder": embedder.config(),
+        "passages": len(passages),
+        "chars": chars,
+        "queries": len(queries),
+        "recall@1": round(float(r1), 4),
+        "recall@5": round(float(r5), 4),
+        "embed_docs_s": round(t_docs, 3),
+        "embed_query_ms": round(1000 * t_queries / len(queries), 3),
+    }
+
+
+def bench_speed(embedder, n: int = 20_000, size: int = 300) -> float:
+    """Seconds to embed n chunks of `size` characters cut from the RGB passages."""
+    passages, _, _ = load_rgb()
+    text = "".join(passages)
+    chunks = [text[(i * size) % (len(text) - size) :][:size] for i in range(n)]
+    t0 = time.perf_counter()
+    embedder.embed_documents(chunks)
+    return time.perf_counter() - t0
+
+
+def run(embedder_spec: str = "hash", dim: int | None = None, speed: bool = True) -> dict | None:
+    """Entry point for `make bench`; prints the result, or a skip message without ../shared."""
+    if not RGB.exists():
+        print(f"bench_embed: skipped, {RGB} not found (../shared is absent)")
+        return None
+    from ingest.embed import HashEmbedder, load_embedder
+    from rag.config import Settings
+
+    if embedder_spec == "hash" and dim is not None:
+        embedder = HashEmbedder(dim=dim)
+    else:
+        embedder = load_embedder(embedder_spec, default_model=Settings().default_model)
+    result = evaluate(embedder)
+    if speed:
+        result["embed_20k_x_300_chars_s"] = round(bench_speed(embedder), 3)
+    print(json.dumps(result, ensure_ascii=False))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedder", default="hash", help='"hash", "auto", or a model path')
+    parser.add_argument("--dim", type=int, default=None, help="hash embedder dimension")
+    parser.add_argument("--no-speed", action="store_true", help="skip the 20k-chunk timing")
+    args = parser.parse_args(argv)
+    run(args.embedder, args.dim, speed=not args.no_speed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Embedders and the reranker: the offline hash embedder, and real loading of tiny models."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.embed import (
+    Embedder,
+    EmbedderUnavailable,
+    HashEmbedder,
+    SentenceTransformerEmbedder,
+    default_prefixes,
+    describe,
+    embedder_from_config,
+    load_embedder,
+)
+from rag.config import OFFLINE_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+MISSING = "no-such-org/no-such-model-for-tests"
+
+TRAD = "輝達執行長黃仁勳表示，美國政府對晶片出口的管制將影響臺灣的半導體產業。"
+SIMP = "辉达执行长黄仁勋表示，美国政府对芯片出口的管制将影响台湾的半导体产业。"
+OTHER = "今天下午天气晴朗，市民纷纷到公园散步、野餐和放风筝。"
+
+
+def _run(code: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+# ------------------------------------------------------------------------ hash
+
+
+def test_hash_shapes_dtypes_and_norms() -> None:
+    emb = HashEmbedder()
+    docs = emb.embed_documents([TRAD, SIMP, OTHER, "Nvidia H20 chips, 2025"])
+    assert docs.shape == (4, emb.dim) and docs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, rtol=1e-5)
+    query = emb.embed_query("黃仁勳")
+    assert query.shape == (emb.dim,) and query.dtype == np.float32
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
+    assert emb.embed_documents([]).shape == (0, emb.dim)
+    # Nothing to hash (no letters or digits): a zero vector rather than NaNs.
+    assert not emb.embed_query("，。！ ").any()
+    # Broken input (a lone surrogate) and characters beyond the BMP do not fail.
+    odd = emb.embed_documents(["a\ud800b", "𠀀𠀁 😀"])
+    np.testing.assert_allclose(np.linalg.norm(odd, axis=1), 1.0, rtol=1e-5)
+
+
+def test_hash_query_matches_document_embedding() -> None:
+    emb = HashEmbedder()
+    np.testing.assert_allclose(emb.embed_query(OTHER), emb.embed_documents([OTHER])[0])
+    # Batching does not change a document's vector.
+    small = HashEmbedder(batch_size=2)
+    np.testing.assert_allclose(
+        small.embed_documents([TRAD, SIMP, OTHER]), emb.embed_documents([TRAD, SIMP, OTHER])
+    )
+
+
+def test_hash_traditional_and_simplified_match() -> None:
+    emb = HashEmbedder()
+    trad, simp, other = emb.embed_documents([TRAD, SIMP, OTHER])
+    assert float(trad @ simp) > 0.95
+    assert float(trad @ other) < 0.3
+    # NFKC + lowercase: full-width and case variants of Latin text embed alike.
+    a, b = emb.embed_documents(["Nvidia H20", "ＮＶＩＤＩＡ Ｈ２０"])
+    assert float(a @ b) > 0.99
+
+
+def test_hash_is_deterministic_across_processes() -> None:
+    code = (
+        "import json; from ingest.embed import HashEmbedder; "
+        f"v = HashEmbedder().embed_query({TRAD!r}); "
+        "print(json.dumps([round(float(x), 6) for x in v]))"
+    )
+    runs = []
+    for seed in ("1", "2"):  # different str hash seeds must not matter
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        runs.append(json.loads(_run(code, env)))
+    assert runs[0] == runs[1]
+    here = [round(float(x), 6) for x in HashEmbedder().embed_query(TRAD)]
+    assert here == runs[0]
+
+
+def test_hash_config_round_trip() -> None:
+    emb = HashEmbedder(dim=256, ngrams=(1, 2))
+    config = json.loads(json.dumps(emb.config()))
+    assert config["kind"] == "hash" and config["name"] == "hash-ngram-v1" and config["dim"] == 256
+    again = embedder_from_config(config)
+    assert isinstance(again, HashEmbedder) and again.config() == emb.config()
+    np.testing.assert_array_equal(again.embed_query(TRAD), emb.embed_query(TRAD))
+    assert isinstance(emb, Embedder)
+    assert describe(emb) == "hash-ngram-v1 (offline, weights-free, 256-d)"
+
+
+def test_load_embedder_hash() -> None:
+    assert isinstance(load_embedder("hash", default_model=MISSING), HashEmbedder)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, ingest.embed, ingest.rerank; "
+        "print([m for m in ('torch', 'transformers', 'sentence_transformers') "
+        "if m in sys.modules])"
+    )
+    assert _run(code).strip() == "[]"
+
+
+# ------------------------------------------------------- sentence-transformers
+
+
+def test_sentence_transformer_loads_and_encodes(tiny_st_model: Path) -> None:
+    emb = SentenceTransformerEmbedder(str(tiny_st_model))
+    assert emb.dim == 32 and isinstance(emb, Embedder)
+    docs = emb.embed_documents([TRAD, OTHER, "Nvidia H20"])
+    assert docs.shape == (3, 32) and docs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, rtol=1e-4)
+    query = emb.embed_query(SIMP)
+    assert query.shape == (32,) and query.dtype == np.float32
+    assert emb.embed_documents([]).shape == (0, 32)
+    config = emb.config()
+    assert config["kind"] == "sentence-transformers" and config["dim"] == 32
+    assert config["query_prefix"] == "" and config["passage_prefix"] == ""
+    assert describe(emb) == f"sentence-transformers: {config['name']} (32-d)"
+    again = embedder_from_config(json.loads(json.dumps(config)))
+    np.testing.assert_allclose(again.embed_query(SIMP), query, rtol=1e-5, atol=1e-6)
+
+
+def test_e5_prefixes(tiny_st_model: Path, tmp_path: Path) -> None:
+    assert default_prefixes("intfloat/multilingual-e5-small") == ("query: ", "passage: ")
+    assert default_prefixes("/models/e5/bge-m3") == ("", "")  # folders do not count
+    e5_dir = tmp_path / "tiny-multilingual-e5"
+    shutil.copytree(tiny_st_model, e5_dir)
+    e5 = SentenceTransformerEmbedder(str(e5_dir))
+    assert (e5.config()["query_prefix"], e5.config()["passage_prefix"]) == ("query: ", "passage: ")
+    plain = SentenceTransformerEmbedder(str(tiny_st_model))
+    np.testing.assert_allclose(
+        e5.embed_query(SIMP), plain.embed_documents(["query: " + SIMP])[0], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        e5.embed_documents([OTHER])[0], plain.embed_documents(["passage: " + OTHER])[0], atol=1e-5
+    )
+    custom = SentenceTransformerEmbedder(str(e5_dir), query_prefix="q: ", passage_prefix="")
+    assert embedder_from_config(custom.config()).config()["query_prefix"] == "q: "
+
+
+def test_missing_model_fails_fast_and_clearly() -> None:
+    start = time.perf_counter()
+    with pytest.raises(EmbedderUnavailable) as info:
+        SentenceTransformerEmbedder(MISSING)
+    assert time.perf_counter() - start < 10  # guards the ~70 s hub retry loop
+    message = str(info.value)
+    assert MISSING in message and "hash" in message and "path" in message
+    with pytest.raises(EmbedderUnavailable):
+        load_embedder(MISSING, default_model=MISSING)
+    with pytest.raises(EmbedderUnavailable):
+        load_embedder("/no/such/model/dir", default_model=MISSING)
+
+
+def test_missing_model_fails_fast_without_offline_env() -> None:
+    # The module itself must go offline; the caller's environment may not have done so.
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
+    code = (
+        "import time; from ingest.embed import SentenceTransformerEmbedder, "
+        "EmbedderUnavailable\n"
+        "t = time.perf_counter()\n"
+        f"try:\n    SentenceTransformerEmbedder({MISSING!r})\n"
+        "except EmbedderUnavailable:\n    print(time.perf_counter() - t)\n"
+    )
+    assert float(_run(code, env)) < 10
+
+
+def test_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
+    with pytest.raises(EmbedderUnavailable):
+        SentenceTransformerEmbedder(str(tmp_path))
+
+
+def test_auto_falls_back_to_hash_and_uses_local_model(tiny_st_model: Path, tmp_path: Path) -> None:
+    assert isinstance(load_embedder("auto", default_model=MISSING), HashEmbedder)
+    with pytest.warns(UserWarning, match="hash"):  # a default model on disk but broken
+        assert isinstance(load_embedder("auto", default_model=str(tmp_path)), HashEmbedder)
+    local = load_embedder("auto", default_model=str(tiny_st_model))
+    assert isinstance(local, SentenceTransformerEmbedder) and local.dim == 32
+    assert isinstance(
+        load_embedder(str(tiny_st_model), default_model=MISSING), SentenceTransformerEmbedder
+    )
+
+
+# ----------------------------------------------------------------------- rerank
+
+
+def test_cross_encoder_reranker_scores(tiny_cross_encoder: Path) -> None:
+    from ingest.rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(str(tiny_cross_encoder))
+    scores = reranker.score(SIMP, [TRAD, OTHER, "Nvidia H20"])
+    assert scores.shape == (3,) and scores.dtype == np.float32
+    assert np.isfinite(scores).all()
+    np.testing.assert_allclose(reranker.score(SIMP, [OTHER])[0], scores[1], rtol=1e-4)
+    assert reranker.score(SIMP, []).shape == (0,)
+
+
+def test_missing_reranker_fails_fast() -> None:
+    from ingest.rerank import CrossEncoderReranker
+
+    start = time.perf_counter()
+    with pytest.raises(EmbedderUnavailable, match="no-such-model"):
+        CrossEncoderReranker(MISSING)
+    assert time.perf_counter() - start < 10
