@@ -11,6 +11,7 @@ from ingest.normalize import fold
 NUM_HASHES = 64
 BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 Jaccard almost always meet in a band
 SHINGLE = 5
+MAX_BUCKET = 50
 _PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20251209)  # fixed seed: signatures must be stable across runs
 _A = _rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
@@ -42,15 +43,16 @@ def from_hex(text: str) -> np.ndarray:
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
-    return float(np.mean(a == b))
+    return np.count_nonzero(a == b) / NUM_HASHES
 
 
 def near_duplicates(
-    new: dict[str, np.ndarray], old: dict[str, np.ndarray], threshold: float = 0.7
+    new: dict[str, np.ndarray], old: dict[str, np.ndarray], threshold: float = 0.8
 ) -> list[tuple[str, str, float]]:
     """(new_id, other_id, similarity) for each new document close to another one.
 
     ``other_id`` may be another new document or an old one; each pair is listed once.
+    A band shared by very many documents is boilerplate, not syndication: skipped.
     """
     rows = NUM_HASHES // BANDS
     buckets: dict[tuple[int, bytes], list[str]] = defaultdict(list)
@@ -61,7 +63,7 @@ def near_duplicates(
     seen: set[tuple[str, str]] = set()
     pairs: list[tuple[str, str, float]] = []
     for members in buckets.values():
-        if len(members) < 2:
+        if len(members) < 2 or len(members) > MAX_BUCKET:
             continue
         for i, a in enumerate(members):
             for b in members[i + 1 :]:

@@ -251,38 +251,31 @@ def _store_batch(
         chunk_article(article, settings.chunk_size, settings.chunk_overlap)
         for article, _, _ in batch
     ]
-    final: list[DocRecord] = []
-    for (article, old, sig), chunks in zip(batch, chunks_by_doc, strict=True):
-        version = chunks[0].chunk_id.split(":")[1] if chunks else article.content_hash[:12]
-        final.append(
-            DocRecord(
-                doc_id=article.doc_id,
-                title=article.title,
-                path=article.path,
-                content_hash=article.content_hash,
-                raw_hash=article.raw_hash,
-                n_chunks=len(chunks),
-                version=version,
-                state="cleanup" if old is not None else "ok",
-                published=article.published,
-                source=article.source,
-                url=article.url,
-                ingested_at=now,
-                signature=sig,
-            )
+    records = [
+        DocRecord(
+            doc_id=article.doc_id,
+            title=article.title,
+            path=article.path,
+            content_hash=article.content_hash,
+            raw_hash=article.raw_hash,
+            n_chunks=len(chunks),
+            version=article.content_hash[:12],
+            published=article.published,
+            source=article.source,
+            url=article.url,
+            ingested_at=now,
+            signature=sig,
         )
-    store.begin(
-        [
-            replace(r, state="writing", pending=r.version, version=old.version if old else "")
-            for r, (_, old, _) in zip(final, batch, strict=True)
-        ]
-    )
+        for (article, _, sig), chunks in zip(batch, chunks_by_doc, strict=True)
+    ]
+    journal = store.begin([(r.doc_id, r.version) for r in records])
     flat = [c for chunks in chunks_by_doc for c in chunks]
     for start in range(0, len(flat), settings.batch_size * 8):
         part = flat[start : start + settings.batch_size * 8]
         vectors = store.embedder.embed_documents([_embed_text(c) for c in part])
         store.write_chunks(part, vectors)
-    store.commit(final)
+    replaced = [article.doc_id for article, old, _ in batch if old is not None]
+    store.commit(journal, records, replaced)
 
 
 def _embed_text(chunk: Chunk) -> str:

@@ -1,18 +1,20 @@
 """The Chroma adapter: chunks with their vectors, and one record per document.
 
 Two collections: ``<name>`` holds the chunks (our vectors, cosine space) and
-``<name>-docs`` one record per document. A document's record is its commit marker:
-chunks are written first under a new version id, then the record flips to that
-version, then older versions are deleted. ``repair()`` finishes or undoes whatever a
-killed run left, so readers only ever see complete documents.
+``<name>-docs`` one record per document plus journal records. A write goes: a journal
+record naming the (document, new version) pairs of the batch; the chunks, under their
+new version ids; the document records, which flip readers to the new versions; the
+deletion of older versions; the deletion of the journal record. ``repair()`` finishes or
+undoes whatever a killed run left, so readers only ever see complete documents.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,6 +25,10 @@ from ingest.models import Chunk
 from rag.config import Settings, apply_offline_env
 
 MAX_BATCH = 5000  # Chroma 1.5 accepts at most 5,461 records per call
+DELETE = "-"  # the journal's version for a document being deleted
+# HNSW build cost grows with ef_construction; 64 keeps recall high at our sizes while
+# writing ~1.5x faster than the default 100 (measured: 4,000 1024-d vectors).
+HNSW = {"space": "cosine", "ef_construction": 64, "ef_search": 100}
 
 
 class StoreError(RuntimeError):
@@ -39,9 +45,7 @@ class DocRecord:
     content_hash: str
     raw_hash: str
     n_chunks: int
-    version: str  # the committed chunk version ("" while a first write is pending)
-    state: str = "ok"  # "ok", "writing" (pending = the version being written), "cleanup"
-    pending: str = ""
+    version: str  # the chunk version readers see
     published: str | None = None
     source: str | None = None
     url: str | None = None
@@ -49,7 +53,8 @@ class DocRecord:
     signature: str = ""  # MinHash of the text, hex: for near-duplicate detection
 
     def metadata(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and k != "doc_id"}
+        meta = {k: v for k, v in asdict(self).items() if v is not None and k != "doc_id"}
+        return {**meta, "kind": "doc"}
 
     @classmethod
     def from_metadata(cls, doc_id: str, meta: dict[str, Any]) -> DocRecord:
@@ -170,7 +175,7 @@ class Store:
             name,
             embedding_function=ef_class(config),
             metadata={"embedder": json.dumps(config, sort_keys=True)},
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": HNSW},
         )
         docs = client.get_or_create_collection(f"{name}-docs", embedding_function=ef_class())
         return cls(client, chunks, docs, embedder, settings)
@@ -178,8 +183,8 @@ class Store:
     # Reading -------------------------------------------------------------------------
     def doc_records(self) -> dict[str, DocRecord]:
         records: dict[str, DocRecord] = {}
-        for ids, metas in self._pages(self.docs, include=["metadatas"]):
-            for doc_id, meta in zip(ids, metas["metadatas"], strict=True):
+        for ids, page in self._pages(self.docs, include=["metadatas"], where={"kind": "doc"}):
+            for doc_id, meta in zip(ids, page["metadatas"], strict=True):
                 records[doc_id] = DocRecord.from_metadata(doc_id, meta or {})
         return records
 
@@ -199,7 +204,7 @@ class Store:
         return self.chunks.count()
 
     def count_documents(self) -> int:
-        return self.docs.count()
+        return len(self.docs.get(where={"kind": "doc"}, include=[])["ids"])
 
     def dense_search(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
@@ -228,9 +233,18 @@ class Store:
         return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
     # Writing -------------------------------------------------------------------------
-    def begin(self, records: Sequence[DocRecord]) -> None:
-        """Mark documents as being written (their old version stays visible)."""
-        self._upsert_records(records)
+    def begin(self, entries: Sequence[tuple[str, str]]) -> str:
+        """Journal the (doc_id, version) pairs about to be written; returns the journal id.
+
+        The version ``DELETE`` marks a document about to be deleted.
+        """
+        journal_id = f"journal:{uuid.uuid4().hex}"
+        self.docs.add(
+            ids=[journal_id],
+            embeddings=[_record_vector(journal_id)],
+            metadatas=[{"kind": "journal", "entries": json.dumps(list(entries))}],
+        )
+        return journal_id
 
     def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         for start in range(0, len(chunks), MAX_BATCH):
@@ -242,51 +256,19 @@ class Store:
                 metadatas=[chunk_metadata(c) for c in batch],
             )
 
-    def commit(self, records: Sequence[DocRecord]) -> None:
-        """Flip records to their new version, then drop every other version."""
-        self._upsert_records(records)
-        for record in records:
-            if record.state == "cleanup":
-                self._drop_other_versions(record)
-        done = [r for r in records if r.state == "cleanup"]
-        if done:
-            self._upsert_records([replace(r, state="ok") for r in done])
+    def commit(
+        self, journal_id: str, records: Sequence[DocRecord], replaced: Sequence[str]
+    ) -> None:
+        """Flip records to their new versions, drop the older versions of ``replaced``
+        documents, and close the journal."""
+        self.update_records(records)
+        by_id = {r.doc_id: r for r in records}
+        for doc_id in replaced:
+            self._drop_other_versions(doc_id, by_id[doc_id].version)
+        self.docs.delete(ids=[journal_id])
 
     def update_records(self, records: Sequence[DocRecord]) -> None:
-        """Change document metadata only (no chunk changes)."""
-        self._upsert_records(records)
-
-    def delete_document(self, doc_id: str) -> None:
-        self.chunks.delete(where={"doc_id": doc_id})
-        self.docs.delete(ids=[doc_id])
-
-    def repair(self) -> int:
-        """Finish or undo what an interrupted run left. Returns documents repaired."""
-        repaired = 0
-        for record in self.doc_records().values():
-            if record.state == "writing":
-                if record.pending and record.pending != record.version:
-                    self.chunks.delete(
-                        where={"$and": [{"doc_id": record.doc_id}, {"version": record.pending}]}
-                    )
-                if record.version:
-                    self._upsert_records([replace(record, state="ok", pending="")])
-                else:
-                    self.docs.delete(ids=[record.doc_id])
-                repaired += 1
-            elif record.state == "cleanup":
-                self._drop_other_versions(record)
-                self._upsert_records([replace(record, state="ok")])
-                repaired += 1
-        return repaired
-
-    # Internals -----------------------------------------------------------------------
-    def _drop_other_versions(self, record: DocRecord) -> None:
-        self.chunks.delete(
-            where={"$and": [{"doc_id": record.doc_id}, {"version": {"$ne": record.version}}]}
-        )
-
-    def _upsert_records(self, records: Sequence[DocRecord]) -> None:
+        """Write document records (metadata only; chunks untouched)."""
         for start in range(0, len(records), MAX_BATCH):
             batch = records[start : start + MAX_BATCH]
             self.docs.upsert(
@@ -295,11 +277,42 @@ class Store:
                 metadatas=[r.metadata() for r in batch],
             )
 
+    def delete_document(self, doc_id: str) -> None:
+        journal_id = self.begin([(doc_id, DELETE)])
+        self.docs.delete(ids=[doc_id])
+        self.chunks.delete(where={"doc_id": doc_id})
+        self.docs.delete(ids=[journal_id])
+
+    def repair(self) -> int:
+        """Finish or undo what an interrupted run left. Returns documents repaired."""
+        journals = self.docs.get(where={"kind": "journal"}, include=["metadatas"])
+        if not journals["ids"]:
+            return 0
+        versions = self.committed_versions()
+        repaired = 0
+        for journal_id, meta in zip(journals["ids"], journals["metadatas"], strict=True):
+            for doc_id, version in json.loads(meta["entries"]):
+                committed = versions.get(doc_id)
+                if version == DELETE or committed is None:
+                    self.docs.delete(ids=[doc_id])
+                    self.chunks.delete(where={"doc_id": doc_id})
+                else:  # keep exactly the committed version, whichever it is
+                    self._drop_other_versions(doc_id, committed)
+                repaired += 1
+            self.docs.delete(ids=[journal_id])
+        return repaired
+
+    # Internals -----------------------------------------------------------------------
+    def _drop_other_versions(self, doc_id: str, version: str) -> None:
+        self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]})
+
     @staticmethod
-    def _pages(collection, include: list[str]) -> Iterator[tuple[list[str], dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    def _pages(  # type: ignore[no-untyped-def]
+        collection, include: list[str], where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[list[str], dict[str, Any]]]:
         offset = 0
         while True:
-            page = collection.get(include=include, limit=MAX_BATCH, offset=offset)
+            page = collection.get(include=include, where=where, limit=MAX_BATCH, offset=offset)
             if not page["ids"]:
                 return
             yield page["ids"], page

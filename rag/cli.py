@@ -147,13 +147,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"store now:  {report.documents} documents, {report.chunks} chunks")
         if report.repaired:
             print(f"repaired:   {report.repaired} documents left half-written by an earlier run")
-        for path, doc_id in report.duplicate_of:
+        for path, doc_id in report.duplicate_of[:SHOW]:
             print(f"duplicate:  {path} (same article as {doc_id})")
-        for a, b, score in report.near_duplicates:
+        _more(report.duplicate_of, "duplicates")
+        for a, b, score in report.near_duplicates[:SHOW]:
             print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
+        _more(report.near_duplicates, "near-duplicate pairs (see --json)")
         for failure in report.failed:
             print(f"failed:     {failure.path}: {failure.error}")
     return report.exit_code
+
+
+SHOW = 10  # rows of a list shown in the summary; --json has them all
+
+
+def _more(rows: list, what: str) -> None:
+    if len(rows) > SHOW:
+        print(f"            ... and {len(rows) - SHOW} more {what}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:

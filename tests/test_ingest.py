@@ -32,8 +32,8 @@ def _consistent(store: Store) -> dict[str, int]:
             per_doc.setdefault(meta["doc_id"], set()).add(meta["version"])
             counts[meta["doc_id"]] = counts.get(meta["doc_id"], 0) + 1
     assert set(per_doc) == set(records), "chunks without a document record, or the reverse"
+    assert not store.docs.get(where={"kind": "journal"})["ids"], "an open journal remains"
     for doc_id, record in records.items():
-        assert record.state == "ok"
         assert per_doc[doc_id] == {record.version}
         assert counts[doc_id] == record.n_chunks
     return counts
@@ -145,15 +145,32 @@ def test_bad_inputs_are_reported_and_the_rest_is_stored(tmp_path):
         handle.truncate(50 * 1024 * 1024)
     (corpus / "slides.pdf").write_bytes(b"%PDF-1.4")
     (corpus / "broken.jsonl").write_text('{"text": "ok"\nnot json\n{"title": "x"}\n')
-    args = [*RAG, "ingest", str(corpus), str(tmp_path / "missing.txt"), "--json",
-            "--db", str(tmp_path / "db"), "--embedder", "hash"]
+    args = [
+        *RAG,
+        "ingest",
+        str(corpus),
+        str(tmp_path / "missing.txt"),
+        "--json",
+        "--db",
+        str(tmp_path / "db"),
+        "--embedder",
+        "hash",
+    ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     summary = json.loads(done.stdout)
     assert summary["added"] == 3 and summary["documents"] == 3
     failed = {Path(f["path"].split(":")[0]).name: f["error"] for f in summary["failed"]}
-    expected = {"empty.txt", "binary.html", "undecodable.txt", "menu_only.txt", "huge.txt",
-                "slides.pdf", "broken.jsonl", "missing.txt"}
+    expected = {
+        "empty.txt",
+        "binary.html",
+        "undecodable.txt",
+        "menu_only.txt",
+        "huge.txt",
+        "slides.pdf",
+        "broken.jsonl",
+        "missing.txt",
+    }
     assert expected <= set(failed), failed
     assert "empty" in failed["empty.txt"]
     assert "limit" in failed["huge.txt"]
@@ -163,7 +180,9 @@ def test_bad_inputs_are_reported_and_the_rest_is_stored(tmp_path):
 
     nothing = subprocess.run(
         [*RAG, "ingest", str(corpus / "empty.txt"), "--json", "--db", str(tmp_path / "db")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert nothing.returncode == 2
 
@@ -189,7 +208,9 @@ def test_sentence_transformers_embedder_end_to_end(tmp_path, tiny_st_model):
     assert report.added == 4 and "sentence-transformers" in report.embedder
     done = subprocess.run(
         [*RAG, "info", "--json", "--db", str(tmp_path / "db")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     info = json.loads(done.stdout)
     assert info["documents"] == 4 and "sentence-transformers" in info["embedder"]
