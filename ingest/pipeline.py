@@ -65,6 +65,7 @@ class IngestReport:
                 {"doc_id": a, "similar_to": b, "similarity": s} for a, b, s in self.near_duplicates
             ],
             "embedder": self.embedder,
+            "repaired": self.repaired,
             "seconds": round(self.seconds, 3),
         }
 

@@ -1,0 +1,137 @@
+"""The store survives kill -9 mid-ingest, and works the same against a Chroma server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.store import Store
+from rag.config import Settings
+from tests.synth import write_jsonl
+from tests.test_ingest import _consistent
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def _ingest_cmd(corpus: Path, *store_args: str) -> list[str]:
+    return [*RAG, "ingest", str(corpus), "--json", "--embedder", "hash", *store_args]
+
+
+@pytest.mark.parametrize("kill_at_mb", [3.5, 10.0])  # the finished store is ~17 MB
+def test_kill_9_mid_ingest_then_rerun_leaves_a_complete_store(tmp_path, kill_at_mb):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    total = 1500
+    write_jsonl(corpus / "a.jsonl", range(total))
+    db = tmp_path / "db"
+    sqlite = db / "chroma" / "chroma.sqlite3"
+    proc = subprocess.Popen(
+        _ingest_cmd(corpus, "--db", str(db)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if sqlite.exists() and sqlite.stat().st_size > kill_at_mb * 1e6:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
+
+    done = subprocess.run(
+        _ingest_cmd(corpus, "--db", str(db)), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["added"] + report["unchanged"] == total
+    assert report["added"] > 0 and report["unchanged"] > 0, "the kill did not land mid-run"
+    assert report["documents"] == total
+    counts = _consistent(Store.open(Settings.from_env({}, db=db, embedder="auto")))
+    assert sum(counts.values()) == report["chunks"]
+
+    again = subprocess.run(
+        _ingest_cmd(corpus, "--db", str(db)), capture_output=True, text=True, timeout=300
+    )
+    assert json.loads(again.stdout)["unchanged"] == total
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip(f"the chroma CLI is not installed beside {sys.executable}")
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail("chroma run did not start listening within 30 s")
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_ingest_into_a_chroma_server(tmp_path, chroma_server):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(30))
+    args = _ingest_cmd(corpus, "--chroma-url", chroma_server)
+    first = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert (report["added"], report["documents"]) == (30, 30)
+    assert not (tmp_path / ".rag").exists()
+
+    again = json.loads(subprocess.run(args, capture_output=True, text=True, timeout=300).stdout)
+    assert (again["added"], again["unchanged"], again["chunks"]) == (0, 30, report["chunks"])
+
+    store = Store.open(Settings.from_env({}, chroma_url=chroma_server, embedder="auto"))
+    assert store.embedder.config()["kind"] == "hash"
+    counts = _consistent(store)
+    assert sum(counts.values()) == report["chunks"]
+    hits = store.dense_search(store.embedder.embed_query("監管機構表示"), k=5)
+    assert len(hits) == 5
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
+    port = _free_port()
+    done = subprocess.run(
+        _ingest_cmd(tmp_path, "--chroma-url", f"http://127.0.0.1:{port}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
