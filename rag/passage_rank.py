@@ -1,0 +1,156 @@
+"""Weights-free second stage: rescore a few dozen candidates with question-aware cues.
+
+Cues, all on folded text: how much of the question's (IDF-weighted) wording the passage
+covers, and how much one sentence window covers (proximity); whether the passage agrees
+with the question's years, dates and names; and whether the best-matching window holds a
+value of the asked type (a date for 何时/when, a number for 多少/how many, a year for
+哪一年). The cues are mixed linearly with the first-stage scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ingest.normalize import fold
+from rag.lexical import tokenize
+from rag.query import QueryInfo, analyze, date_in, extract_facts, latin_in
+
+# Question wording that says what is asked, not what a passage contains.
+_ASKING = re.compile(
+    r"是什么|什么样|什么|是多少|多少|哪一年|哪一天|哪些|哪个|哪位|哪里|哪儿|哪家|哪年|哪天|哪|"
+    r"是谁|谁是|谁|何时|何地|为何|如何|怎么样|怎样|怎么|是否|几|吗|呢|请问"
+)
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;\n]+|$)")
+_ELLIPSIS = re.compile(r"\s*(?:\.{3,}|…+)\s*")
+_HAS_NUMBER = re.compile(
+    r"\d|[一二两三四五六七八九十百千万亿]+[人次个名家倍届位座架艘辆场项条元万亿%]"
+)
+_HAS_DATE = re.compile(
+    r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
+)
+_YEAR_VALUE = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
+_HAS_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|\b(?:19|20)\d{2}\b")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the cues are mixed. Defaults were set on RGB zh (see eval/bench_retrieval)."""
+
+    lexical: float = 0.5  # BM25 score / best BM25 among the candidates
+    dense: float = 0.5  # cosine similarity (already in [-1, 1])
+    coverage: float = 0.0  # IDF-weighted share of the question's tokens in the passage
+    window: float = 1.0  # the same share within the best window of two sentences
+    year: float = 2.0  # the passage names the question's year (- if only other years)
+    date: float = 1.0  # the passage holds the question's dates (- if it has other dates)
+    names: float = 1.0  # share of the question's Latin names and quoted titles present
+    answer_type: float = 1.0  # the best window holds a value of the asked type
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A first-stage result to rescore."""
+
+    chunk_id: str
+    text: str
+    lexical: float = 0.0
+    dense: float = 0.0
+
+
+def query_tokens(question: str) -> list[str]:
+    """Distinct index tokens of the question's content (question words removed)."""
+    return list(dict.fromkeys(tokenize(_ASKING.sub(" ", fold(question)))))
+
+
+def windows(folded: str, size: int = 2) -> list[str]:
+    """Overlapping runs of ``size`` sentences (search-snippet ellipses end a sentence)."""
+    text = _ELLIPSIS.sub("。", folded)
+    sentences = [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    if len(sentences) <= size:
+        return ["".join(sentences)] if sentences else [folded]
+    return ["".join(sentences[i : i + size]) for i in range(len(sentences) - size + 1)]
+
+
+def _coverage(tokens: Sequence[str], idf: dict[str, float], text: str) -> float:
+    total = sum(idf[t] for t in tokens)
+    return sum(idf[t] for t in tokens if t in text) / total if total else 0.0
+
+
+def _has_type(kind: str, text: str) -> bool:
+    if kind == "date":
+        return bool(_HAS_DATE.search(text))
+    if kind == "year":
+        return bool(_HAS_YEAR.search(text))
+    if kind == "number":
+        return bool(_HAS_NUMBER.search(_HAS_YEAR.sub(" ", text)))
+    return False
+
+
+def cues(
+    info: QueryInfo, tokens: Sequence[str], idf: dict[str, float], text: str
+) -> dict[str, float]:
+    """The question-aware cues of one passage, each in [-1, 1]."""
+    folded = fold(text)
+    cov = _coverage(tokens, idf, folded)
+    best_window, best = folded, -1.0
+    for window in windows(folded):
+        share = _coverage(tokens, idf, window)
+        if share > best:
+            best_window, best = window, share
+    q = info.facts
+    year = 0.0
+    if q.years:  # a plain regex: full fact extraction of every candidate is too slow
+        years = {int(y) for y in _YEAR_VALUE.findall(folded)}
+        year = 1.0 if q.years & years else (-1.0 if years else 0.0)
+    date = 0.0
+    asked_dates = [d for d in q.dates if d.month and d.day]
+    if asked_dates:
+        facts = extract_facts(text)
+        hits = sum(date_in(d, facts) for d in asked_dates)
+        date = hits / len(asked_dates) if hits else (-1.0 if facts.dates else 0.0)
+    names_asked = list(q.latin) + list(q.quoted)
+    names = 0.0
+    if names_asked:
+        present = sum(
+            latin_in(n, folded) if n in q.latin else fold(n) in folded for n in names_asked
+        )
+        names = present / len(names_asked)
+    return {
+        "coverage": cov,
+        "window": max(best, 0.0),
+        "year": year,
+        "date": date,
+        "names": names,
+        "answer_type": 1.0 if _has_type(info.answer_type, best_window) else 0.0,
+    }
+
+
+def rescore(
+    question: str,
+    candidates: Sequence[Candidate],
+    idf_of: Callable[[list[str]], dict[str, float]],
+    weights: Weights = Weights(),
+) -> list[tuple[str, float]]:
+    """Candidates rescored, best first, as (chunk_id, score).
+
+    ``idf_of`` gives the IDF of index tokens (``LexicalIndex.term_idf``). Ties keep the
+    candidates' order.
+    """
+    if not candidates:
+        return []
+    info = analyze(question)
+    tokens = query_tokens(question)
+    idf = idf_of(tokens)
+    top_lexical = max(c.lexical for c in candidates) or 1.0
+    scored = []
+    for cand in candidates:
+        c = cues(info, tokens, idf, cand.text)
+        score = (
+            weights.lexical * cand.lexical / top_lexical
+            + weights.dense * cand.dense
+            + sum(getattr(weights, name) * value for name, value in c.items())
+        )
+        scored.append((cand.chunk_id, score))
+    return sorted(scored, key=lambda kv: -kv[1])
