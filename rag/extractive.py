@@ -1,0 +1,101 @@
+"""Extractive answering without an LLM: quote the best sentences verbatim, each with [n]."""
+
+from __future__ import annotations
+
+from rag.lang import lead_in, refusal_phrase
+from rag.query import QueryInfo, analyze
+from rag.refusal import Evidence, decide, rank_evidence
+from rag.types import Answer, Citation, Hit
+
+MODE = {"llm": "extractive (no LLM configured)"}
+REDUNDANCY = 0.6  # MMR: how much overlap with an already chosen sentence costs
+KEEP_RATIO = 0.6  # later sentences must score at least this share of the best
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the shorter text's character bigrams found in the other."""
+    ga = {a[i : i + 2] for i in range(len(a) - 1)}
+    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / min(len(ga), len(gb))
+
+
+def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evidence]:
+    """Best sentences with redundancy control (MMR): admissible ones first, then by
+    relevance minus overlap with those already chosen."""
+    # Wider than the refusal bar: a sentence may leave the year to its passage.
+    pool = [e for e in evidence if e.constraints_ok and e.type_ok and not e.is_question]
+    pool = pool or [e for e in evidence if e.constraints_ok]
+    if not pool:
+        return []
+    top = max(e.relevance for e in pool)
+    chosen: list[Evidence] = []
+    while pool and len(chosen) < max_sentences:
+
+        def mmr(e: Evidence) -> float:
+            seen = max((_overlap(e.folded, c.folded) for c in chosen), default=0.0)
+            return e.relevance - REDUNDANCY * seen
+
+        best = max(pool, key=mmr)
+        if chosen and (
+            mmr(best) < KEEP_RATIO * top or _overlap(best.folded, chosen[0].folded) > 0.8
+        ):
+            break
+        chosen.append(best)
+        pool.remove(best)
+    # Read in passage order: by hit, then position.
+    return sorted(chosen, key=lambda e: (e.hit_index, e.start))
+
+
+def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
+    """A Citation of ``hit.text[start:end]`` as source [n]."""
+    return Citation(
+        n=n,
+        doc_id=hit.doc_id,
+        chunk_id=hit.chunk_id,
+        title=hit.title,
+        source=hit.source,
+        published=hit.published,
+        url=hit.url,
+        quote=hit.text[start:end],
+        quote_start=start,
+        quote_end=end,
+        supported=supported,
+    )
+
+
+def refusal_answer(info: QueryInfo, hits: list[Hit], reason: str) -> Answer:
+    return Answer(
+        text=refusal_phrase(info.lang),
+        refused=True,
+        contexts=list(hits),
+        mode={**MODE, "refusal": reason},
+    )
+
+
+def answer_extractive(question: str, hits: list[Hit], *, max_sentences: int = 3) -> Answer:
+    """Answer by quoting up to ``max_sentences`` passage sentences verbatim, each followed
+    by [n] (1-based index into ``hits``); refuse with the fixed phrase when the passages
+    do not hold the answer. Quotes keep the passages' own script."""
+    info = analyze(question)
+    evidence = rank_evidence(info, hits)
+    refuse, reason = decide(info, evidence, len({h.doc_id for h in hits}))
+    if refuse:
+        return refusal_answer(info, hits, reason)
+    chosen = select_sentences(evidence, max_sentences)
+    if not chosen:
+        return refusal_answer(info, hits, "no sentence to quote")
+    lines = [lead_in(info.lang)]
+    citations: list[Citation] = []
+    for e in chosen:
+        cite = citation_for(e.hit_index + 1, hits[e.hit_index], e.start, e.end)
+        citations.append(cite)
+        lines.append(f"{cite.quote}[{cite.n}]")
+    return Answer(
+        text="\n".join(lines),
+        refused=False,
+        citations=citations,
+        contexts=list(hits),
+        mode={**MODE, "answer": reason},
+    )

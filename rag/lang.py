@@ -1,0 +1,63 @@
+"""Which language/script a question is in, and the refusal phrase to answer it with."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+
+LANGS = ("zh-Hant", "zh-Hans", "en")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def _changed_chars(text: str, config: str) -> int:
+    """How many characters OpenCC ``config`` changes (t2s/s2t keep the length)."""
+    out = _converter(config).convert(text)
+    if len(out) != len(text):
+        return 1 if out != text else 0
+    return sum(a != b for a, b in zip(text, out, strict=True))
+
+
+def detect_lang(text: str, default_zh: str = "zh-Hans") -> str:
+    """Language of a question: "zh-Hant", "zh-Hans" or "en".
+
+    English when Latin letters outnumber CJK characters three to one (so "H20" or
+    "Nvidia" inside a Chinese question does not make it English). Script by OpenCC
+    round trip: characters that t2s changes are Traditional, that s2t changes are
+    Simplified; a tie (all characters shared by both scripts) gives ``default_zh``.
+    """
+    cjk = _CJK.findall(text)
+    if not cjk:
+        return "en"
+    if len(_LATIN.findall(text)) > 3 * len(cjk):
+        return "en"
+    han = "".join(cjk)
+    traditional = _changed_chars(han, "t2s")
+    simplified = _changed_chars(han, "s2t")
+    if traditional > simplified:
+        return "zh-Hant"
+    if simplified > traditional:
+        return "zh-Hans"
+    return default_zh
+
+
+def refusal_phrase(lang: str) -> str:
+    """The fixed refusal sentence for ``lang`` (unknown languages get English)."""
+    return {"zh-Hant": REFUSAL_ZH_HANT, "zh-Hans": REFUSAL_ZH_HANS}.get(lang, REFUSAL_EN)
+
+
+def lead_in(lang: str) -> str:
+    """The line that introduces quoted sentences in an extractive answer."""
+    return {
+        "zh-Hant": "根據檢索到的文章：",
+        "zh-Hans": "根据检索到的文章：",
+    }.get(lang, "From the retrieved articles (quoted in their original language):")

@@ -1,0 +1,313 @@
+"""Question analysis: key terms, hard constraints and the expected answer type.
+
+Also the fact extractors (years, dates, numbers, Latin names, quoted terms) that the
+refusal check and the citation verifier share. Everything works on ``fold()``ed text
+(NFKC, lower case, Simplified), so both scripts and full-width digits behave alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ingest.normalize import fold
+from rag.lang import detect_lang
+
+ANSWER_TYPES = ("date", "year", "number", "person", "place", "org", "reason", "other")
+
+# --- fact extraction -------------------------------------------------------------------
+
+_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+
+# Dates, most specific first; each match is masked so its parts are not counted again.
+_DATE_PATTERNS = [
+    # 2022年7月31日 / 7月31日 / 7月31号 / 7月 (month alone) / 2022年7月
+    re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月\s*"
+               r"(?:(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号]?)?(?!\d)"),
+    # 2022-07-31, 2022/7/31, 2022.7.31
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>1[0-2]|0?[1-9])[-/.]"
+               r"(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"),
+    # july 31, 2025 / jul 31
+    re.compile(rf"\b(?P<mn>{_MONTH_RE})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
+               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
+    # 31 july 2025
+    re.compile(rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?P<mn>{_MONTH_RE})\b"
+               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
+    # day alone: 31日 / 31号 (not 31日元)
+    re.compile(r"(?<![\d月])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?!元)"),
+]  # fmt: skip
+_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
+# Chinese numerals count only before a measure word, so 一起/统一 are not numbers.
+_CN_NUMBER = re.compile(
+    rf"[{_CN_DIGITS}]*[一二两三四五六七八九十][{_CN_DIGITS}]*"
+    r"(?=[人次个名家年天月日倍强届位座架艘辆只场项条元块万亿%岁周期轮组号]|分之|个百分点)"
+)
+_QUOTED = re.compile(r"[《“「『\"']([^《》“”「」『』\"']{2,30})[》”」』\"']")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Date:
+    year: int | None
+    month: int | None
+    day: int | None
+
+    def agrees(self, other: Date) -> bool:
+        """Same on every field both give (a bare 31日 agrees with 7月31日)."""
+        pairs = ((self.year, other.year), (self.month, other.month), (self.day, other.day))
+        return all(a is None or b is None or a == b for a, b in pairs)
+
+    def label(self) -> str:
+        parts = [f"{self.year}年" if self.year else "", f"{self.month}月" if self.month else ""]
+        return "".join(parts) + (f"{self.day}日" if self.day else "")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Checkable facts of a text: what a claim must share with its source."""
+
+    years: frozenset[int] = frozenset()
+    dates: tuple[Date, ...] = ()
+    numbers: frozenset[str] = frozenset()  # normalized, e.g. "12", "8.1"
+    latin: frozenset[str] = frozenset()  # lower-cased names/codes: "h20", "nvidia"
+    quoted: frozenset[str] = frozenset()  # folded text inside 《》“”「」
+
+
+def cn_to_int(text: str) -> int | None:
+    """Value of a Chinese numeral such as 十六, 二十三, 两千, 四 (None if not one)."""
+    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+    units = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+    total, section, current = 0, 0, 0
+    for ch in text:
+        if ch in digits:
+            current = digits[ch]
+        elif ch in ("万", "亿"):
+            total = (total + section + current) * units[ch]
+            section, current = 0, 0
+        elif ch in units:
+            section += (current or 1) * units[ch]
+            current = 0
+        else:
+            return None
+    return total + section + current
+
+
+def _norm_number(raw: str) -> str:
+    value = raw.replace(",", "")
+    if "." in value:
+        value = value.rstrip("0").rstrip(".")
+    return value.lstrip("0") or "0"
+
+
+def _mask(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
+    """Years, dates, numbers, Latin names and quoted terms of ``text``.
+
+    Latin tokens count as names when they hold a digit or a capital past the first
+    letter of a sentence (H20, Nvidia, TikTok); ``latin_all`` takes every word of three
+    letters or more (for Chinese text, where any Latin word is a name or a code).
+    """
+    nfkc = unicodedata.normalize("NFKC", text)
+    quoted = frozenset(fold(m.group(1)).strip() for m in _QUOTED.finditer(nfkc))
+    latin = _latin_names(nfkc, latin_all)
+    work = fold(nfkc)
+    dates: list[Date] = []
+    years: set[int] = set()
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(work):
+            groups = m.groupdict()
+            month = _MONTHS[groups["mn"]] if groups.get("mn") else groups.get("m")
+            date = Date(
+                int(groups["y"]) if groups.get("y") else None,
+                int(month) if month else None,
+                int(groups["d"]) if groups.get("d") else None,
+            )
+            dates.append(date)
+            if date.year:
+                years.add(date.year)
+        work = pattern.sub(lambda m: " " * len(m.group(0)), work)
+    # Codes such as h20, c919, u14 are names, not numbers.
+    work = re.sub(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+", lambda m: " " * len(m.group(0)), work)
+    for m in _YEAR.finditer(work):
+        years.add(int(m.group("y")))
+        work = _mask(work, m.start(), m.end())
+    numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(work)}
+    for m in _CN_NUMBER.finditer(work):
+        value = cn_to_int(m.group(0))
+        if value is not None:
+            numbers.add(str(value))
+    return Facts(frozenset(years), tuple(dates), frozenset(numbers), latin, quoted)
+
+
+_EN_STOP = frozenset(
+    "a an the of in on at to for from by with about as is are was were be been being do does "
+    "did has have had will would can could should may might what which who whom whose when "
+    "where why how that this these those it its and or but not no than then there their they "
+    "he she his her we you i me my our your if into over under after before during since "
+    "much many long ago year years many".split()
+)
+
+
+def _latin_names(nfkc: str, latin_all: bool) -> frozenset[str]:
+    names: set[str] = set()
+    for m in _LATIN.finditer(nfkc):
+        token = m.group(0).strip(".")
+        low = token.lower()
+        if low in _EN_STOP or low in _MONTHS:
+            continue
+        has_digit = any(c.isdigit() for c in token)
+        if has_digit and len(token) >= 2:
+            names.add(low)
+        elif latin_all and len(token) >= 3:
+            names.add(low)
+        elif any(c.isupper() for c in token[1:]) or (
+            token[0].isupper() and not _sentence_initial(nfkc, m.start()) and len(token) >= 2
+        ):
+            names.add(low)
+    return frozenset(names)
+
+
+def _sentence_initial(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in '.!?。！？\n"“「'
+
+
+def latin_in(token: str, folded_text: str) -> bool:
+    """``token`` occurs in ``folded_text`` as a whole token (h20 is not in h200); a code
+    with digits also matches with spaces inside ("emnlp2022" in "emnlp 2022")."""
+    pattern = rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])"
+    if re.search(pattern, folded_text):
+        return True
+    if not any(c.isdigit() for c in token):
+        return False
+    spaced = r"\s*".join(re.escape(c) for c in token.replace(" ", ""))
+    return re.search(rf"(?<![a-z0-9]){spaced}(?![a-z0-9])", folded_text) is not None
+
+
+def date_in(date: Date, facts: Facts) -> bool:
+    """``date`` agrees with a date of ``facts`` on its month and day."""
+    return any(date.agrees(d) and (date.month is None or d.month is not None) for d in facts.dates)
+
+
+# --- question analysis -----------------------------------------------------------------
+
+# Type cues, checked in order on the folded (Simplified, lower-case) question.
+_TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("reason", re.compile(r"为什么|为何|什么原因|原因|缘故|\bwhy\b|how come")),
+    ("number", re.compile(r"多长时间|多久|how long")),
+    ("year", re.compile(r"哪一年|哪年|哪个年份|什么年份|\b(?:which|what) year\b|in what year")),
+    ("date", re.compile(
+        r"何时|什么时候|什么时间|哪天|哪一天|几月|几号|几日|日期|时间|\bwhen\b|what date|what day"
+    )),
+    ("number", re.compile(
+        r"多少|几|多大|多高|多远|多重|how many|how much|what percentage|what share|"
+        r"人数|数量|金额|价格|售价|票价|营收|收入|利润|产量|总量|规模|增长率|增速|涨幅|比例|"
+        r"比率|税率|利率|通胀率|失业率|震级|得分|比分|市值|估值|销量|销售额|人口|总额|席位|gdp"
+    )),
+    ("person", re.compile(
+        r"谁|哪位|什么人|哪个人|哪些人|主演|导演|演员|编剧|作者|得主|\bwho(?:m|se)?\b"
+    )),
+    ("place", re.compile(
+        r"哪里|哪儿|在哪|何地|何处|哪个城市|哪座城市|哪个国家|哪国|哪个省|地点|举办地|举行地|"
+        r"\bwhere\b|which (?:city|country|province|place)"
+    )),
+    ("org", re.compile(
+        r"哪家|哪个公司|什么公司|哪间|哪个机构|哪个组织|哪支|哪个队|哪个团队|"
+        r"which (?:company|firm|team|organi[sz]ation)"
+    )),
+]  # fmt: skip
+
+# Words that only shape the question; they say nothing a passage must contain.
+_ZH_STOP = frozenset(
+    """的 了 是 在 和 与 及 跟 或 有 于 为 被 把 对 从 到 将 就 都 也 还 又 呢 吗 吧 啊 么 呀 之 其
+    这 那 这个 那个 哪 哪个 哪些 哪位 哪里 哪儿 哪家 哪一 哪一年 哪年 哪天 什么 什么样 多少 几
+    谁 何 何时 何地 何处 为何 为什么 怎么 怎样 如何 是否 是不是 有没有 请问 请 问 一下 关于
+    时候 时间 日期 地点 原因 结果 情况 多久 多长 多大 多高 目前 现在 最新 新 当时 个 次 上 下 中
+    一 年 月 日 号 人 谈 说 知道 告诉 介绍 一个 所 以 而 但 并 等 该 此 各 啥 吗 么 给 让 会 能
+    可以 已经 曾 过 着 得 地 举办 举行""".split()
+)
+_PUNCT = re.compile(r"^[\W_]+$")
+
+
+@dataclass
+class QueryInfo:
+    """What the answerer needs to know about a question."""
+
+    text: str  # the question as asked
+    folded: str  # fold()ed: NFKC, lower case, Simplified
+    lang: str  # "zh-Hant", "zh-Hans" or "en"
+    terms: list[str]  # folded content words, question words and stopwords removed
+    answer_type: str  # one of ANSWER_TYPES
+    facts: Facts = field(default_factory=Facts)  # the question's hard constraints
+
+    @property
+    def constraints(self) -> list[str]:
+        """Readable list of the hard constraints (years, dates, numbers, names)."""
+        f = self.facts
+        return (
+            [str(y) for y in sorted(f.years)]
+            + [d.label() for d in f.dates]
+            + sorted(f.numbers)
+            + sorted(f.latin)
+            + sorted(f.quoted)
+        )
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(folded: str) -> list[str]:
+    """Words of folded text: jieba for Chinese, whole words for Latin runs."""
+    return [w.strip() for w in _jieba().lcut(folded) if w.strip()]
+
+
+def answer_type(folded: str) -> str:
+    for kind, pattern in _TYPE_RULES:
+        if pattern.search(folded):
+            return kind
+    return "other"
+
+
+# Tiny glossary for English questions: month names become dates through extract_facts;
+# nothing else is translated (without a model, English over Chinese may simply refuse).
+
+
+def analyze(question: str) -> QueryInfo:
+    """Normalized text, key terms, hard constraints and answer type of ``question``."""
+    lang = detect_lang(question)
+    folded = fold(question).strip()
+    facts = extract_facts(question, latin_all=lang != "en")
+    terms: list[str] = []
+    for word in tokenize(folded):
+        if _PUNCT.match(word) or word in _ZH_STOP or word in _EN_STOP or word in _MONTHS:
+            continue
+        if re.fullmatch(r"[\d.,%]+", word):  # numbers are constraints, not terms
+            continue
+        if re.fullmatch(r"[a-z]", word):  # a lone letter (B站 -> b) is not a term
+            continue
+        if word.startswith(("几", "多少", "哪", "什么")):  # 几条, 多少钱, 哪部: question words
+            continue
+        if word not in terms:
+            terms.append(word)
+    return QueryInfo(question, folded, lang, terms, answer_type(folded), facts)

@@ -1,0 +1,342 @@
+"""Evidence scoring of passage sentences and the calibrated refusal decision.
+
+A question is answered only when some retrieved sentence (a) sits in a passage that
+holds every hard constraint of the question (years, dates, numbers, quoted titles,
+Latin names/codes), (b) carries the expected kind of answer (a date for "when", a
+number beside the terms for "how many", a name for "who"...), and (c) covers enough of
+the question's key terms, weighted by rarity. Otherwise: refuse, with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ingest.chunk import split_sentences
+from ingest.normalize import fold
+from rag.query import Facts, QueryInfo, date_in, extract_facts, latin_in
+from rag.types import Hit
+
+# Weighted key-term coverage (sentence and passage mixed) a sentence needs. Tuned on
+# RGB zh (see eval/bench_answer.py): an answer value that another source repeats needs
+# less; one found in a single source needs near-complete coverage; for questions with
+# no checkable answer type ("what is ..."), a middle bar.
+MIN_COVERAGE_CORROBORATED = 0.45
+MIN_COVERAGE_SINGLE = 0.9
+MIN_COVERAGE_UNTYPED = 0.65
+# With fewer distinct documents than this among the hits, no second source could have
+# repeated the value, so a single-source answer gets the untyped bar instead.
+MIN_DOCS_FOR_CORROBORATION = 3
+MIN_CONSTRAINTS_IN_SENTENCE = 0.5  # share of the hard constraints inside the sentence
+_TYPED = ("date", "year", "number", "person", "place", "org")
+MAX_SENTENCE = 200  # longer sentences are cut at commas into quotable clauses
+# A search-snippet date line ("Sep 13, 2016 ... ") is the page's date, not a claim.
+_DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\. ")
+_REASON_CUES = re.compile(r"因为|由于|因此|所以|原因|导致|因|缘于|为了|because|due to|owing to")
+_NAME_TAGS = ("nr", "ns", "nt", "nz")
+# What a "how many/how much" question measures, and the units that answer it.
+_UNIT_RULES = [
+    (re.compile(r"多少人|几人|人数|多少名|多少位|人口|how many people"), "人名位万亿"),
+    (re.compile(r"多少钱|营收|收入|利润|金额|价格|售价|票价|票房|市值|估值|融资|gdp|成本|"
+                r"how much"), "元亿万$¥€"),
+    (re.compile(r"增长率|增速|涨幅|跌幅|率|增长了多少|增长多少|上涨了多少|上涨多少|下降了多少|"
+                r"下降多少|percent"), "%‰成点"),
+    (re.compile(r"几次|多少次|how many times"), "次"),
+]  # fmt: skip
+_NUM_UNIT = re.compile(r"[\d一二两三四五六七八九十百千万亿][\d.,]*\s*(?:[多余近约]?)\s*(.)")
+
+
+@dataclass
+class Evidence:
+    """One candidate sentence of one hit, scored against the question."""
+
+    hit_index: int  # 0-based into hits
+    start: int  # offsets of the sentence in hits[hit_index].text
+    end: int
+    folded: str  # fold() of the sentence
+    sentence_coverage: float  # weighted share of key terms found in the sentence
+    passage_coverage: float  # ... found anywhere in the passage (and its title)
+    constraints_ok: bool  # the passage holds every hard constraint
+    missing: tuple[str, ...]  # hard constraints the passage lacks
+    type_ok: bool  # the sentence holds the expected kind of answer
+    constraints_in_sentence: float  # share of hard constraints inside the sentence
+    unit_ok: bool = True  # number questions: a number with the unit asked for
+    is_question: bool = False  # the sentence itself asks something (not an answer)
+    truncated: bool = False  # a search-snippet cut ("...")
+    window_matches: tuple[float, ...] = ()  # per key term: match in sentence +-1 sentence
+    passage_matches: tuple[float, ...] = ()  # per key term: match in the passage
+    candidates: frozenset[str] = frozenset()  # answer-type values the sentence offers
+    corroborated: bool = False  # one of them also occurs in another document
+    support: int = 0  # how many other documents repeat one of them
+
+    window_coverage: float = 0.0  # ... found in the sentence and its neighbours
+
+    @property
+    def coverage(self) -> float:
+        # The sentence itself counts most; neighbours and the passage cover a subject
+        # that the answer sentence only refers back to ("the bridge ... It has six lanes").
+        return (
+            0.4 * self.sentence_coverage + 0.3 * self.window_coverage + 0.3 * self.passage_coverage
+        )
+
+    @property
+    def relevance(self) -> float:
+        """Ranking score for choosing sentences to quote."""
+        return (
+            self.coverage
+            + (0.25 if self.type_ok else 0.0)
+            + (0.1 if self.unit_ok else 0.0)
+            + 0.08 * min(self.support, 3)
+            + (0.1 if self.candidates else 0.0)
+            + 0.1 * self.constraints_in_sentence
+            - (0.3 if self.is_question else 0.0)
+            - (0.05 if self.truncated else 0.0)
+            - 0.01 * self.hit_index
+        )
+
+    @property
+    def admissible(self) -> bool:
+        """Could answer: constraints met, answer type (and unit) present, not a question."""
+        return (
+            self.constraints_ok
+            and self.type_ok
+            and self.unit_ok
+            and not self.is_question
+            and self.constraints_in_sentence >= MIN_CONSTRAINTS_IN_SENTENCE
+        )
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    import jieba.analyse
+
+    table = jieba.analyse.TFIDF()
+    return table.idf_freq, table.median_idf
+
+
+def term_weight(term: str) -> float:
+    """Rarity weight from jieba's general-Chinese IDF table; unknown words (names,
+    new terms) count as rare. Single characters count half: they match by chance."""
+    freq, median = _idf()
+    weight = freq.get(term, max(median, 10.0))
+    return weight * (0.5 if len(term) == 1 else 1.0)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def term_match(term: str, folded: str) -> float:
+    """1 if ``term`` occurs; for Chinese terms, else the share of its bigrams found
+    (踩踏事故 vs 踩踏事件), discounted; Latin terms must match whole."""
+    if re.fullmatch(r"[a-z0-9.\-]+", term):
+        if latin_in(term, folded):
+            return 1.0
+        # English inflection: "open" in "opened", "bridge" in "bridges".
+        if term.isalpha() and len(term) >= 3:
+            return 0.9 if re.search(rf"\b{term}(?:s|es|ed|d|ing)\b", folded) else 0.0
+        return 0.0
+    if term in folded:
+        return 1.0
+    grams = _bigrams(term)
+    if not grams:
+        return 0.0
+    return 0.8 * sum(g in folded for g in grams) / len(grams)
+
+
+def coverage(terms: list[str], folded: str) -> float:
+    if not terms:
+        return 0.0
+    weights = [term_weight(t) for t in terms]
+    got = sum(w * term_match(t, folded) for t, w in zip(terms, weights, strict=True))
+    return got / sum(weights)
+
+
+def missing_constraints(info: QueryInfo, folded: str, facts: Facts) -> list[str]:
+    """The question's hard constraints that ``folded`` text (with ``facts``) lacks."""
+    q = info.facts
+    missing = [str(y) for y in sorted(q.years) if y not in facts.years and str(y) not in folded]
+    missing += [d.label() for d in q.dates if not date_in(d, facts)]
+    missing += [n for n in sorted(q.numbers) if n not in facts.numbers]
+    missing += [t for t in sorted(q.quoted) if t not in folded]
+    for token in sorted(q.latin):
+        # In an English question an ordinary capitalized word (China) need not appear
+        # in a Chinese passage; codes with digits (H20) and any Latin word in a Chinese
+        # question are names the passage must hold.
+        hard = info.lang != "en" or any(c.isdigit() for c in token)
+        if hard and not latin_in(token, folded):
+            missing.append(token)
+    return missing
+
+
+def has_answer_type(info: QueryInfo, sentence: str, facts: Facts) -> bool:
+    """Whether a (folded) sentence holds the kind of answer the question asks for,
+    beyond what the question itself already states."""
+    kind, q = info.answer_type, info.facts
+    if kind == "date":
+        return any((d.month or d.day) and not any(d == qd for qd in q.dates) for d in facts.dates)
+    if kind == "year":
+        return bool(facts.years - q.years) or any(d.year for d in facts.dates)
+    if kind == "number":
+        return bool(facts.numbers - q.numbers)
+    if kind == "reason":
+        return _REASON_CUES.search(sentence) is not None
+    if kind in ("person", "place", "org"):
+        return _has_new_name(info, sentence, facts)
+    return True
+
+
+def unit_ok(info: QueryInfo, sentence: str) -> bool:
+    """For a number question that names what it measures (people, money, a rate), a
+    number in the sentence carries one of the matching units."""
+    units = "".join(chars for pattern, chars in _UNIT_RULES if pattern.search(info.folded))
+    if info.answer_type != "number" or not units:
+        return True
+    return any(m.group(1) in units for m in _NUM_UNIT.finditer(sentence))
+
+
+def answer_candidates(info: QueryInfo, sentence: str, facts: Facts) -> frozenset[str]:
+    """The values of the asked-for kind in a sentence, as comparable keys."""
+    kind, q = info.answer_type, info.facts
+    if kind == "date":
+        return frozenset(f"d{d.month}-{d.day}" for d in facts.dates if d.month and d.day)
+    if kind == "year":
+        return frozenset(f"y{y}" for y in facts.years - q.years)
+    if kind == "number":
+        return frozenset(f"n{n}" for n in facts.numbers - q.numbers if n not in ("0", "1"))
+    if kind in ("person", "place", "org", "other"):
+        return frozenset(f"e{name}" for name in _new_names(info, sentence, facts))
+    return frozenset()
+
+
+def _new_names(info: QueryInfo, sentence: str, facts: Facts) -> set[str]:
+    import jieba.posseg
+
+    names = set(facts.latin - info.facts.latin) | set(facts.quoted - info.facts.quoted)
+    for word, tag in jieba.posseg.lcut(sentence):
+        if tag.startswith(_NAME_TAGS) and len(word) >= 2 and word not in info.folded:
+            names.add(word)
+    return names
+
+
+def _has_new_name(info: QueryInfo, sentence: str, facts: Facts) -> bool:
+    """A proper name (jieba name/place/org tag, Latin name or quoted title) that the
+    question does not already contain."""
+    if (facts.latin - info.facts.latin) or (facts.quoted - info.facts.quoted):
+        return True
+    import jieba.posseg
+
+    for word, tag in jieba.posseg.lcut(sentence):
+        if tag.startswith(_NAME_TAGS) and len(word) >= 2 and word not in info.folded:
+            return True
+    return False
+
+
+def candidate_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a passage, over-long ones cut at commas."""
+    spans: list[tuple[int, int]] = []
+    for start, end in split_sentences(text):
+        while end - start > MAX_SENTENCE:
+            window = text[start : start + MAX_SENTENCE]
+            cut = max(window.rfind(ch) for ch in "，,、；：")
+            cut = start + cut + 1 if cut >= MAX_SENTENCE // 3 else start + MAX_SENTENCE
+            spans.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
+    """Every sentence of every hit, scored; best (by relevance) first."""
+    out: list[Evidence] = []
+    n_constraints = len(info.constraints)
+    for index, hit in enumerate(hits):
+        body = _DATELINE.sub(lambda m: " " * len(m.group(0)), hit.text)
+        passage = fold(f"{hit.title}\n{body}")
+        passage_facts = extract_facts(passage, latin_all=True)
+        missing = missing_constraints(info, passage, passage_facts)
+        passage_cov = coverage(info.terms, passage)
+        spans = candidate_spans(body)
+        passage_matches = tuple(term_match(t, passage) for t in info.terms)
+        for k, (start, end) in enumerate(spans):
+            folded = fold(body[start:end])
+            window = fold(body[spans[max(k - 1, 0)][0] : spans[min(k + 1, len(spans) - 1)][1]])
+            facts = extract_facts(folded, latin_all=True)
+            inside = n_constraints - len(missing_constraints(info, folded, facts))
+            out.append(
+                Evidence(
+                    hit_index=index,
+                    start=start,
+                    end=end,
+                    folded=folded,
+                    sentence_coverage=coverage(info.terms, folded),
+                    passage_coverage=passage_cov,
+                    constraints_ok=not missing,
+                    missing=tuple(missing),
+                    type_ok=has_answer_type(info, folded, facts),
+                    constraints_in_sentence=inside / n_constraints if n_constraints else 1.0,
+                    unit_ok=unit_ok(info, folded),
+                    is_question=folded.rstrip().endswith(("?", "吗", "呢")),
+                    truncated=folded.rstrip().endswith(("...", "…")),
+                    window_matches=tuple(term_match(t, window) for t in info.terms),
+                    window_coverage=coverage(info.terms, window),
+                    passage_matches=passage_matches,
+                    candidates=answer_candidates(info, folded, facts),
+                )
+            )
+    # Redundancy: an answer value that a second passage repeats is likely the answer.
+    # Only another document counts (overlapping chunks of one article repeat sentences).
+    by_doc: dict[str, set[str]] = {}
+    for e in out:
+        by_doc.setdefault(hits[e.hit_index].doc_id, set()).update(e.candidates)
+    for e in out:
+        doc = hits[e.hit_index].doc_id
+        e.support = max(
+            (sum(c in v for k, v in by_doc.items() if k != doc) for c in e.candidates),
+            default=0,
+        )
+        e.corroborated = e.support > 0
+    out.sort(key=lambda e: e.relevance, reverse=True)
+    return out
+
+
+def decide(info: QueryInfo, evidence: list[Evidence], n_docs: int = 0) -> tuple[bool, str]:
+    """(refuse, reason) from ranked evidence; ``n_docs``: distinct documents in the hits."""
+    if not evidence:
+        return True, "no passages"
+    if not info.terms and not info.constraints:
+        return True, "the question has no content words to look for"
+    if not any(e.constraints_ok for e in evidence):
+        missing = min((e.missing for e in evidence), key=len)
+        return True, f"no passage mentions {', '.join(missing)}"
+    admissible = [e for e in evidence if e.admissible]
+    if not admissible:
+        return True, f"no matching sentence holds a {info.answer_type} answer"
+    for e in sorted(admissible, key=lambda e: e.coverage, reverse=True):
+        needed = required_coverage(info, e, n_docs)
+        if e.coverage >= needed:
+            how = "corroborated" if e.corroborated else "single source"
+            return False, f"answerable ({info.answer_type}, coverage {e.coverage:.2f}, {how})"
+    best = max(admissible, key=lambda e: e.coverage)
+    return True, (
+        f"best sentence covers {best.coverage:.2f} of the question's key terms "
+        f"(needs {required_coverage(info, best, n_docs):.2f})"
+    )
+
+
+def required_coverage(info: QueryInfo, e: Evidence, n_docs: int) -> float:
+    """The coverage bar for one candidate sentence."""
+    if info.answer_type not in _TYPED:
+        return MIN_COVERAGE_UNTYPED
+    if e.corroborated:
+        return MIN_COVERAGE_CORROBORATED
+    return MIN_COVERAGE_SINGLE if n_docs >= MIN_DOCS_FOR_CORROBORATION else MIN_COVERAGE_UNTYPED
+
+
+def should_refuse(info: QueryInfo, hits: list[Hit]) -> tuple[bool, str]:
+    """Whether the passages cannot answer the question, and why."""
+    return decide(info, rank_evidence(info, hits), len({h.doc_id for h in hits}))

@@ -1,0 +1,80 @@
+"""Question analysis: language, answer type, key terms and hard constraints."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.lang import detect_lang, refusal_phrase
+from rag.query import Date, analyze, cn_to_int, extract_facts, latin_in
+from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("星海市的新橋何時通車？", "zh-Hant"),
+        ("星海市的新桥何时通车？", "zh-Hans"),
+        ("When will the new bridge in Xinghai open?", "en"),
+        ("H20晶片的價格是多少", "zh-Hant"),
+    ],
+)
+def test_detect_lang(text: str, lang: str) -> None:
+    assert detect_lang(text) == lang
+
+
+def test_refusal_phrases() -> None:
+    assert refusal_phrase("zh-Hant") == REFUSAL_ZH_HANT
+    assert refusal_phrase("zh-Hans") == REFUSAL_ZH_HANS
+    assert refusal_phrase("en") == REFUSAL_EN
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("星海大桥什么时候通车？", "date"),
+        ("星海大橋什麼時候通車？", "date"),
+        ("星海大桥是哪一年建成的？", "year"),
+        ("星海大桥花了多少钱？", "number"),
+        ("星海大橋的總設計師是誰？", "person"),
+        ("星海大桥位于哪里？", "place"),
+        ("星海大桥为什么延期？", "reason"),
+        ("哪家公司承建了星海大桥？", "org"),
+        ("星海大桥通车用了多久？", "number"),
+        ("When did the Xinghai bridge open?", "date"),
+        ("How many lanes does the bridge have?", "number"),
+        ("Who designed the bridge?", "person"),
+        ("星海大桥的特点", "other"),
+    ],
+)
+def test_answer_type(question: str, kind: str) -> None:
+    assert analyze(question).answer_type == kind
+
+
+def test_terms_and_constraints() -> None:
+    info = analyze("2024年星海大橋的《海風》紀錄片由誰拍攝？")
+    assert info.lang == "zh-Hant"
+    assert info.folded.startswith("2024年星海大桥")
+    assert "星海" in "".join(info.terms) and "谁" not in info.terms
+    assert 2024 in info.facts.years
+    assert "海风" in info.facts.quoted  # folded to Simplified
+    assert "2024" in info.constraints
+
+
+def test_latin_codes_are_names_not_numbers() -> None:
+    info = analyze("輝達H20晶片何時恢復出貨？")
+    assert "h20" in info.facts.latin
+    assert "20" not in info.facts.numbers
+    assert latin_in("h20", "辉达h20芯片") and not latin_in("h20", "辉达h200芯片")
+
+
+def test_english_month_names_become_dates() -> None:
+    info = analyze("What happened to the bridge on July 31, 2025?")
+    assert Date(2025, 7, 31) in info.facts.dates
+
+
+def test_extract_facts() -> None:
+    facts = extract_facts("2025年7月31日，共有12人受伤、十六人获救，成本增长8.1%，共1,250.50亿元。")
+    assert Date(2025, 7, 31) in facts.dates
+    assert {"12", "16", "8.1", "1250.5"} <= facts.numbers
+    assert 2025 in facts.years
+    assert cn_to_int("二十三") == 23 and cn_to_int("两千") == 2000
