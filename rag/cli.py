@@ -40,6 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--chunk-size", type=int, help="characters per chunk (env RAG_CHUNK_SIZE)")
     ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
+    ask = sub.add_parser(
+        "ask", help="answer questions with citations (no QUESTION: one per line from stdin)"
+    )
+    ask.add_argument("question", nargs="?", metavar="QUESTION")
+    _store_options(ask)
+    ask.add_argument("-k", type=int, help="passages given to the answerer (env RAG_TOP_K)")
+    ask.add_argument("--since", help="only articles published on or after this ISO date")
+    ask.add_argument("--until", help="only articles published on or before this ISO date")
+    ask.add_argument("--source", action="append", help="only articles from this outlet")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
     info = sub.add_parser("info", help="what is in the store and which models are active")
     _store_options(info)
     info.add_argument("--json", action="store_true")
@@ -59,7 +70,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     apply_offline_env()
-    handler = {"clean": cmd_clean, "ingest": cmd_ingest, "info": cmd_info}[args.command]
+    handlers = {"clean": cmd_clean, "ingest": cmd_ingest, "ask": cmd_ask, "info": cmd_info}
+    handler = handlers[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -164,6 +176,83 @@ SHOW = 10  # rows of a list shown in the summary; --json has them all
 def _more(rows: list, what: str) -> None:
     if len(rows) > SHOW:
         print(f"            ... and {len(rows) - SHOW} more {what}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant, QuestionError
+    from rag.retrieve import Filters
+
+    assistant = Assistant(settings_from(args))
+    filters = Filters(since=args.since, until=args.until, sources=tuple(args.source or ()))
+    questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
+    status = 0
+    for question in questions:
+        if not question:
+            continue
+        try:
+            answer = assistant.ask(question, k=args.k, filters=filters)
+        except QuestionError as exc:
+            status = 1
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"rag ask: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(answer_json(question, answer), ensure_ascii=False), flush=True)
+        else:
+            print_answer(question, answer)
+    return status
+
+
+def answer_json(question: str, answer) -> dict:  # type: ignore[no-untyped-def]
+    """The ``rag ask --json`` contract."""
+    return {
+        "question": question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "source": c.source,
+                "published": c.published,
+                "url": c.url,
+                "quote": c.quote,
+            }
+            for c in answer.citations
+        ],
+        "contexts": [
+            {
+                "rank": h.rank,
+                "doc_id": h.doc_id,
+                "chunk_id": h.chunk_id,
+                "title": h.title,
+                "text": h.text,
+                "score": round(h.score, 6),
+            }
+            for h in answer.contexts
+        ],
+        "mode": {key: answer.mode.get(key, "") for key in ("embedder", "retrieval", "llm")},
+        "warnings": list(answer.warnings),
+    }
+
+
+def print_answer(question: str, answer) -> None:  # type: ignore[no-untyped-def]
+    print(f"Q: {question}")
+    print(answer.text)
+    for warning in answer.warnings:
+        print(f"! {warning}")
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        meta = " · ".join(x for x in (c.source, c.published) if x)
+        print(
+            f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + (f" {c.url}" if c.url else "")
+        )
+    print(f"-- {answer.mode.get('llm', '')}; {answer.mode.get('embedder', '')}")
+    print()
 
 
 def cmd_info(args: argparse.Namespace) -> int:

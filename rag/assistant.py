@@ -1,0 +1,159 @@
+"""The question-answering service: retrieval + answering, models and indexes kept loaded.
+
+``Assistant`` is the reusable object (UI, batch ``rag ask``); ``ask()`` is the one-call
+convenience that builds one for a single question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, apply_offline_env
+from rag.retrieve import Filters, HybridRetriever
+from rag.types import Answer
+
+MAX_QUESTION_CHARS = 2000
+# Short follow-ups that lean on the previous turn ("它呢？", "and in 2024?").
+_FOLLOW_UP = re.compile(
+    r"^(?:那|那麼|那么|還有|还有|它|他們|他们|這|这|此|and\b|what about\b|how about\b)",
+    re.IGNORECASE,
+)
+Turn = tuple[str, str]  # (user question, assistant answer)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as given (empty, too long)."""
+
+
+class Assistant:
+    """Answers questions over one store. Create once, ask many times."""
+
+    def __init__(self, settings: Settings | None = None, *, db: str | Path | None = None) -> None:
+        apply_offline_env()
+        self.settings = (settings or Settings.from_env()).with_(db=Path(db) if db else None)
+        self.retriever = HybridRetriever.open(self.settings)
+
+    @property
+    def mode(self) -> dict[str, str]:
+        from ingest.embed import describe
+
+        llm = (
+            f"{self.settings.llm_model or 'default model'} via "
+            f"{self.settings.llm_base_url or 'OpenAI'}"
+            if self.settings.llm_configured
+            else "extractive (no LLM configured)"
+        )
+        return {
+            "embedder": describe(self.retriever.store.embedder),
+            "retrieval": self.retriever.describe(),
+            "llm": llm,
+        }
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+    ) -> Answer:
+        """Answer one question with cited passages, or refuse."""
+        answer: Answer | None = None
+        for item in self.stream(question, history=history, k=k, filters=filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+    ) -> Iterator[Delta | Answer]:
+        """Text deltas as they are generated, then the final verified Answer."""
+        question = check_question(question)
+        history = list(history or [])
+        filters = to_filters(filters)
+        k = k or self.settings.top_k
+        if self.settings.llm_configured:
+            yield from self._stream_llm(question, history, k, filters)
+            return
+        from rag.extractive import answer_extractive
+
+        standalone = standalone_offline(question, history)
+        hits = self.retriever.search(standalone, k, filters)
+        answer = answer_extractive(standalone, hits)
+        answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
+        yield Delta(answer.text)
+        yield answer
+
+    def _stream_llm(
+        self, question: str, history: list[Turn], k: int, filters: Filters
+    ) -> Iterator[Delta | Answer]:
+        from rag.chain import rewrite_question, stream_with_llm, translate_query
+
+        standalone = rewrite_question(question, history, self.settings)
+        extra = translate_query(standalone, self.settings)
+        hits = self.retriever.search(standalone, k, filters, extra_queries=[extra] if extra else ())
+        for item in stream_with_llm(standalone, hits, self.settings, history=history):
+            if isinstance(item, Answer):
+                item.mode = {**self.mode, **item.mode}
+                yield item
+            else:
+                yield Delta(str(getattr(item, "text", item)))
+
+
+def ask(
+    question: str,
+    *,
+    db: str | Path | None = None,
+    history: Sequence[Turn] | None = None,
+    k: int | None = None,
+    filters: Filters | dict[str, Any] | None = None,
+) -> Answer:
+    """Answer one question (loads everything; use ``Assistant`` for many questions)."""
+    return Assistant(db=db).ask(question, history=history, k=k, filters=filters)
+
+
+def check_question(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise QuestionError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; "
+            f"the limit is {MAX_QUESTION_CHARS:,}"
+        )
+    return question
+
+
+def to_filters(filters: Filters | dict[str, Any] | None) -> Filters:
+    if filters is None or isinstance(filters, Filters):
+        return filters or Filters()
+    sources = filters.get("sources") or filters.get("source") or ()
+    if isinstance(sources, str):
+        sources = (sources,)
+    return Filters(since=filters.get("since"), until=filters.get("until"), sources=tuple(sources))
+
+
+def standalone_offline(question: str, history: Sequence[Turn]) -> str:
+    """Without an LLM, a short follow-up is searched together with the previous question."""
+    if not history:
+        return question
+    if len(question) <= 12 or _FOLLOW_UP.match(question):
+        return f"{history[-1][0]} {question}"
+    return question
