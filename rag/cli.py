@@ -51,6 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", action="append", help="only articles from this outlet")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
 
+    serve = sub.add_parser("serve", help="serve the chat web UI")
+    _store_options(serve)
+    serve.add_argument("--corpus", help="ingest this file or folder (changed files only) first")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--auth", help="user:pass login (env RAG_AUTH); needed off localhost")
+
+    evaluate = sub.add_parser("eval", help="score answers on an eval set (or an RGB adapter)")
+    evaluate.add_argument("set", metavar="SET", help="an eval set .jsonl, or rgb:zh_refine etc.")
+    _store_options(evaluate)
+    evaluate.add_argument("--judge", choices=["lexical", "nli", "llm"], default="lexical")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--report", metavar="DIR", help="write JSON, Markdown and HTML reports")
+    evaluate.add_argument("--baseline", metavar="PREVIOUS.json", help="compare with a past run")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+
+    judge = sub.add_parser("judge", help="judge answers' support by contexts (JSON lines on stdin)")
+    judge.add_argument("--judge", choices=["lexical", "nli", "llm"], default="lexical")
+    judge.add_argument("--json", action="store_true", help="one JSON object per input line")
+
     info = sub.add_parser("info", help="what is in the store and which models are active")
     _store_options(info)
     info.add_argument("--json", action="store_true")
@@ -70,7 +90,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     apply_offline_env()
-    handlers = {"clean": cmd_clean, "ingest": cmd_ingest, "ask": cmd_ask, "info": cmd_info}
+    handlers = {
+        "clean": cmd_clean,
+        "ingest": cmd_ingest,
+        "ask": cmd_ask,
+        "serve": cmd_serve,
+        "eval": cmd_eval,
+        "judge": cmd_judge,
+        "info": cmd_info,
+    }
     handler = handlers[args.command]
     try:
         return handler(args)
@@ -253,6 +281,26 @@ def print_answer(question: str, answer) -> None:  # type: ignore[no-untyped-def]
         )
     print(f"-- {answer.mode.get('llm', '')}; {answer.mode.get('embedder', '')}")
     print()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.serve import serve
+
+    return serve(
+        settings_from(args), host=args.host, port=args.port, auth=args.auth, corpus=args.corpus
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.cli import run_eval_command
+
+    return run_eval_command(args, settings_from(args))
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    from eval.cli import run_judge_command
+
+    return run_judge_command(args, Settings.from_env())
 
 
 def cmd_info(args: argparse.Namespace) -> int:
