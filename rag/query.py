@@ -49,8 +49,9 @@ _DATE_PATTERNS = [
 _YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
 # Chinese numerals count only before a measure word, so 一起/统一 are not numbers.
+# 哪一天/每一年/某一家 ask or generalize; they state no number.
 _CN_NUMBER = re.compile(
-    rf"[{_CN_DIGITS}]*[一二两三四五六七八九十][{_CN_DIGITS}]*"
+    rf"(?<![哪每某任同])[{_CN_DIGITS}]*[一二两三四五六七八九十][{_CN_DIGITS}]*"
     r"(?=[人次个名家年天月日倍强届位座架艘辆只场项条元块万亿%岁周期轮组号]|分之|个百分点)"
 )
 _QUOTED = re.compile(r"[《“「『\"']([^《》“”「」『』\"']{2,30})[》”」』\"']")
@@ -208,7 +209,10 @@ def date_in(date: Date, facts: Facts) -> bool:
 
 # Type cues, checked in order on the folded (Simplified, lower-case) question.
 _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("reason", re.compile(r"为什么|为何|什么原因|原因|缘故|\bwhy\b|how come")),
+    # 改为什么/成为什么 ask "into what", not "why".
+    ("reason", re.compile(
+        r"(?<![改成作称视认变转定列])为什么|为何|什么原因|原因|缘故|\bwhy\b|how come"
+    )),
     ("number", re.compile(r"多长时间|多久|how long")),
     ("year", re.compile(r"哪一年|哪年|哪个年份|什么年份|\b(?:which|what) year\b|in what year")),
     ("date", re.compile(
@@ -239,7 +243,8 @@ _ZH_STOP = frozenset(
     谁 何 何时 何地 何处 为何 为什么 怎么 怎样 如何 是否 是不是 有没有 请问 请 问 一下 关于
     时候 时间 日期 地点 原因 结果 情况 多久 多长 多大 多高 目前 现在 最新 新 当时 个 次 上 下 中
     一 年 月 日 号 人 谈 说 知道 告诉 介绍 一个 所 以 而 但 并 等 该 此 各 啥 吗 么 给 让 会 能
-    可以 已经 曾 过 着 得 地 举办 举行""".split()
+    可以 已经 曾 过 着 得 地 举办 举行
+    报道 报导 文章 新闻 消息 提到 提及 指出 两篇 篇 分别 各自 哪两个 哪三个 哪几个""".split()
 )
 _PUNCT = re.compile(r"^[\W_]+$")
 

@@ -33,7 +33,6 @@ _TYPED = ("date", "year", "number", "person", "place", "org")
 MAX_SENTENCE = 200  # longer sentences are cut at commas into quotable clauses
 # A search-snippet date line ("Sep 13, 2016 ... ") is the page's date, not a claim.
 _DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\. ")
-_REASON_CUES = re.compile(r"因为|由于|因此|所以|原因|导致|因|缘于|为了|because|due to|owing to")
 _NAME_TAGS = ("nr", "ns", "nt", "nz")
 # What a "how many/how much" question measures, and the units that answer it.
 _UNIT_RULES = [
@@ -181,7 +180,9 @@ def has_answer_type(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     if kind == "number":
         return bool(facts.numbers - q.numbers)
     if kind == "reason":
-        return _REASON_CUES.search(sentence) is not None
+        # News often gives a cause without a connective (成為…導火線), so a cue helps
+        # ranking but is not required.
+        return True
     if kind in ("person", "place", "org"):
         return _has_new_name(info, sentence, facts)
     return True
