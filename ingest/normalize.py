@@ -10,18 +10,28 @@ import unicodedata
 from functools import lru_cache
 
 
-@lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified (OpenCC t2s). Keeps the length in practice."""
-    return _t2s().convert(text) if text else text
+    return _opencc("t2s").convert(text) if text else text
 
 
 def fold(text: str) -> str:
     """Text for matching: NFKC (full-width -> ASCII), lower case, Simplified script."""
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+@lru_cache(maxsize=4)
+def _opencc(config: str):  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+@lru_cache(maxsize=8192)
+def variants(text: str) -> tuple[str, ...]:
+    """``fold(text)`` plus its other regional wordings, folded: mainland and Taiwan
+    vocabulary differ beyond script (芯片/晶片, 英伟达/輝達, 内存/記憶體), which
+    character-level t2s cannot bridge. OpenCC's phrase tables (s2twp, tw2sp) can."""
+    taiwan = _opencc("s2twp").convert(text)
+    forms = (fold(text), fold(taiwan), fold(_opencc("tw2sp").convert(taiwan)))
+    return tuple(dict.fromkeys(forms))

@@ -155,5 +155,7 @@ def standalone_offline(question: str, history: Sequence[Turn]) -> str:
     if not history:
         return question
     if len(question) <= 12 or _FOLLOW_UP.match(question):
-        return f"{history[-1][0]} {question}"
+        from rag.query import topic_of
+
+        return f"{topic_of(history[-1][0])} {question}"
     return question

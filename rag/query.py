@@ -287,6 +287,15 @@ def tokenize(folded: str) -> list[str]:
     return [w.strip() for w in _jieba().lcut(folded) if w.strip()]
 
 
+def topic_of(question: str) -> str:
+    """The question's subject without what it asks (its type cues and punctuation),
+    folded: carried into a follow-up so the follow-up keeps its own question type."""
+    folded = fold(question)
+    for _, pattern in _TYPE_RULES:
+        folded = pattern.sub(" ", folded)
+    return re.sub(r"[?？!！。,，]+", " ", folded).strip()
+
+
 def answer_type(folded: str) -> str:
     for kind, pattern in _TYPE_RULES:
         if pattern.search(folded):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.chunk import split_sentences
-from ingest.normalize import fold
+from ingest.normalize import fold, variants
 from rag.query import Facts, QueryInfo, date_in, extract_facts, latin_in
 from rag.types import Hit
 
@@ -33,6 +33,11 @@ _TYPED = ("date", "year", "number", "person", "place", "org")
 MAX_SENTENCE = 200  # longer sentences are cut at commas into quotable clauses
 # A search-snippet date line ("Sep 13, 2016 ... ") is the page's date, not a claim.
 _DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\. ")
+# Days named without a date still answer "which day" (预计周三抵达).
+_DAY_WORDS = re.compile(
+    r"(?:周|星期|礼拜)[一二三四五六日天]|[今明昨前后]天|[今明昨]日|当天|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
+)
 _NAME_TAGS = ("nr", "ns", "nt", "nz")
 # What a "how many/how much" question measures, and the units that answer it.
 _UNIT_RULES = [
@@ -136,7 +141,8 @@ def term_match(term: str, folded: str) -> float:
         if term.isalpha() and len(term) >= 3:
             return 0.9 if re.search(rf"\b{term}(?:s|es|ed|d|ing)\b", folded) else 0.0
         return 0.0
-    if term in folded:
+    forms = variants(term)
+    if any(form in folded for form in forms):
         return 1.0
     grams = _bigrams(term)
     if not grams:
@@ -174,6 +180,8 @@ def has_answer_type(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     beyond what the question itself already states."""
     kind, q = info.answer_type, info.facts
     if kind == "date":
+        if _DAY_WORDS.search(sentence):
+            return True
         return any((d.month or d.day) and not any(d == qd for qd in q.dates) for d in facts.dates)
     if kind == "year":
         return bool(facts.years - q.years) or any(d.year for d in facts.dates)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.normalize import variants
 from ingest.store import Store, published_day
 from rag.config import Settings
 from rag.types import Hit
@@ -162,7 +163,8 @@ class HybridRetriever:
         if not table.ids or not query.strip():
             return []
         filters = filters or Filters()
-        queries = [query, *[q for q in extra_queries if q and q.strip()]]
+        # Other regional wordings (芯片/晶片) are searched too; the first form is fold(query).
+        queries = [query, *variants(query)[1:], *[q for q in extra_queries if q and q.strip()]]
         mask = None
         if filters:
             mask = np.array([filters.accepts(m) for m in table.metas], dtype=bool)

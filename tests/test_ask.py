@@ -1,0 +1,171 @@
+"""Asking end to end: the Python API and `rag ask`, over real stores built by ingest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from rag.config import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+RAG = [sys.executable, "-m", "rag.cli"]
+
+ARTICLES = [
+    {
+        "id": "policy",
+        "title": "晶片出口新規上路",
+        "published": "2025-03-02",
+        "source": "甲報",
+        "url": "https://news.example.com/a/1",
+        "text": "商務部於3月1日宣布新的晶片出口規定。新規要求企業在出貨前30天提交申請。"
+        "官員表示，此舉是為了保護國家安全。\n業者認為審查流程將拖慢交貨速度。",
+    },
+    {
+        "id": "market",
+        "title": "记忆体价格上涨",
+        "published": "2025-06-10",
+        "source": "乙报",
+        "text": "研究机构指出，第二季记忆体合约价上涨百分之十五。分析师预估涨势将持续到年底。\n"
+        "多家厂商表示库存已降至正常水准。",
+    },
+    {
+        "id": "weather",
+        "title": "颱風逼近",
+        "published": "2024-09-01",
+        "source": "甲報",
+        "text": "氣象署發布海上颱風警報，預計週三最接近陸地。民眾應做好防颱準備。",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def store_db(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ask")
+    corpus = root / "articles.jsonl"
+    corpus.write_text(
+        "\n".join(json.dumps(a, ensure_ascii=False) for a in ARTICLES) + "\n", encoding="utf-8"
+    )
+    report = ingest([corpus], Settings.from_env({}, db=root / "db", embedder="hash"))
+    assert report.added == 3
+    return root / "db"
+
+
+@pytest.fixture(scope="module")
+def assistant(store_db):
+    from rag import Assistant
+
+    return Assistant(Settings.from_env({}, db=store_db))
+
+
+def test_answer_cites_verbatim_quotes(assistant):
+    answer = assistant.ask("企業要在出貨前幾天提交申請？")
+    assert not answer.refused
+    assert "30天" in answer.text
+    assert answer.citations
+    for c in answer.citations:
+        context = answer.contexts[c.n - 1]
+        assert context.text[c.quote_start : c.quote_end] == c.quote
+        assert f"[{c.n}]" in answer.text
+        assert c.title == context.title and c.doc_id == context.doc_id
+    cited = answer.citations[0]
+    assert (cited.source, cited.published, cited.url) == (
+        "甲報",
+        "2025-03-02",
+        "https://news.example.com/a/1",
+    )
+    assert answer.mode["llm"].startswith("extractive")
+    assert "hash" in answer.mode["embedder"]
+
+
+def test_simplified_question_finds_traditional_article_and_keeps_its_script(assistant):
+    answer = assistant.ask("商务部在几月几日宣布新的芯片出口规定？")
+    assert not answer.refused
+    assert "3月1日" in answer.text
+    assert "商務部" in answer.text  # quoted as written, not converted
+
+
+def test_question_the_articles_cannot_answer_is_refused(assistant):
+    for question in (
+        "商務部在2023年宣布了什麼規定？",
+        "颱風造成多少人受傷？",
+        "誰贏得了足球比賽？",
+    ):
+        answer = assistant.ask(question)
+        assert answer.refused, (question, answer.text)
+        assert not answer.citations
+
+
+def test_filters_restrict_dates_and_outlets(assistant):
+    hits = assistant.retriever.search("价格 申請 颱風", k=5)
+    assert {h.doc_id for h in hits} and len({h.doc_id for h in hits}) == 3
+    from rag.retrieve import Filters
+
+    only_2025 = assistant.retriever.search(
+        "价格 申請 颱風", k=5, filters=Filters(since="2025-01-01")
+    )
+    assert only_2025 and all(h.published >= "2025-01-01" for h in only_2025)
+    only_jia = assistant.retriever.search("价格 申請 颱風", k=5, filters=Filters(sources=("甲報",)))
+    assert only_jia and all(h.source == "甲報" for h in only_jia)
+
+
+def test_follow_up_uses_the_previous_question(assistant):
+    first = "记忆体合约价上涨多少？"
+    answer = assistant.ask("那库存呢？", history=[(first, "")])
+    assert not answer.refused
+    assert "库存已降至正常水准" in answer.text
+
+
+def test_bad_questions_are_clear_errors(assistant):
+    from rag.assistant import QuestionError
+
+    with pytest.raises(QuestionError, match="empty"):
+        assistant.ask("   ")
+    with pytest.raises(QuestionError, match="10,000 characters"):
+        assistant.ask("問" * 10_000)
+
+
+def test_module_level_ask(store_db):
+    from rag import ask
+
+    answer = ask("颱風預計哪一天最接近陸地？", db=store_db)
+    assert not answer.refused and "週三" in answer.text
+
+
+def test_rag_ask_batch_json_contract(store_db):
+    questions = "企業要在出貨前幾天提交申請？\n商務部在2023年宣布了什麼規定？\n\n"
+    done = subprocess.run(
+        [*RAG, "ask", "--db", str(store_db), "--json"],
+        input=questions,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["refused"] for r in rows] == [False, True]
+    first = rows[0]
+    assert set(first) >= {"question", "answer", "refused", "citations", "contexts", "mode"}
+    assert set(first["mode"]) == {"embedder", "retrieval", "llm"}
+    cite = first["citations"][0]
+    assert set(cite) >= {"n", "doc_id", "title", "source", "published", "url", "quote"}
+    assert cite["quote"] in first["contexts"][cite["n"] - 1]["text"]
+    assert set(first["contexts"][0]) >= {"rank", "doc_id", "chunk_id", "title", "text", "score"}
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared not found: sample corpus absent")
+def test_sample_pages_answers_and_furniture_refusals(tmp_path):
+    from rag import Assistant
+
+    db = tmp_path / "db"
+    ingest([SHARED / "corpus"], Settings.from_env({}, db=db, embedder="hash"))
+    assistant = Assistant(Settings.from_env({}, db=db))
+    answered = assistant.ask("川普透過哪個平台宣佈允許H200出口？")
+    assert "Truth Social" in answered.text and answered.citations
+    # Only the page furniture (headline lists, widgets) mentions these.
+    for question in ("比洗衣精更好用的神器是什麼？", "165打詐儀錶板顯示的損失金額是多少？"):
+        assert assistant.ask(question).refused
