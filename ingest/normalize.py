@@ -27,11 +27,33 @@ def _opencc(config: str):  # type: ignore[no-untyped-def]
     return opencc.OpenCC(config)
 
 
+# Names transliterated differently across the strait that OpenCC's tables leave alone
+# (folded, Simplified script): mainland form, Taiwan form.
+REGIONAL_NAMES = (
+    ("特朗普", "川普"),
+    ("普京", "普丁"),
+    ("奥巴马", "欧巴马"),
+    ("内塔尼亚胡", "纳坦雅胡"),
+    ("泽连斯基", "泽伦斯基"),
+    ("悉尼", "雪梨"),
+    ("新西兰", "纽西兰"),
+    ("意大利", "义大利"),
+    ("沙特", "沙乌地"),
+)
+
+
 @lru_cache(maxsize=8192)
 def variants(text: str) -> tuple[str, ...]:
     """``fold(text)`` plus its other regional wordings, folded: mainland and Taiwan
     vocabulary differ beyond script (芯片/晶片, 英伟达/輝達, 内存/記憶體), which
-    character-level t2s cannot bridge. OpenCC's phrase tables (s2twp, tw2sp) can."""
+    character-level t2s cannot bridge. OpenCC's phrase tables (s2twp, tw2sp) can;
+    REGIONAL_NAMES covers the names they miss."""
     taiwan = _opencc("s2twp").convert(text)
-    forms = (fold(text), fold(taiwan), fold(_opencc("tw2sp").convert(taiwan)))
+    forms = [fold(text), fold(taiwan), fold(_opencc("tw2sp").convert(taiwan))]
+    for mainland, local in REGIONAL_NAMES:
+        for form in list(forms):
+            if mainland in form:
+                forms.append(form.replace(mainland, local))
+            elif local in form:
+                forms.append(form.replace(local, mainland))
     return tuple(dict.fromkeys(forms))

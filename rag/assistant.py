@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.normalize import variants
 from rag.config import Settings, apply_offline_env
 from rag.retrieve import Filters, HybridRetriever
-from rag.types import Answer
+from rag.types import Answer, Delta
 
 MAX_QUESTION_CHARS = 2000
 # Short follow-ups that lean on the previous turn ("它呢？", "and in 2024?").
@@ -23,13 +23,6 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 Turn = tuple[str, str]  # (user question, assistant answer)
-
-
-@dataclass(frozen=True)
-class Delta:
-    """A piece of streamed answer text."""
-
-    text: str
 
 
 class QuestionError(ValueError):
@@ -93,10 +86,20 @@ class Assistant:
             yield from self._stream_llm(question, history, k, filters)
             return
         from rag.extractive import answer_extractive
+        from rag.glossary import translate_question
+        from rag.lang import detect_lang
 
         standalone = standalone_offline(question, history)
-        hits = self.retriever.search(standalone, k, filters)
-        answer = answer_extractive(standalone, hits)
+        lang = detect_lang(standalone)
+        translation = translate_question(standalone) if lang == "en" else None
+        if translation is None:
+            hits = self.retriever.search(standalone, k, filters)
+            answer = answer_extractive(standalone, hits)
+        else:
+            # English over Chinese articles: search and check with glossary terms.
+            extra = [translation.search, *variants(translation.search)[1:]]
+            hits = self.retriever.search(standalone, k, filters, extra_queries=extra)
+            answer = answer_extractive(translation.analysis, hits, lang="en")
         answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
         yield Delta(answer.text)
         yield answer
@@ -112,9 +115,7 @@ class Assistant:
         for item in stream_with_llm(standalone, hits, self.settings, history=history):
             if isinstance(item, Answer):
                 item.mode = {**self.mode, **item.mode}
-                yield item
-            else:
-                yield Delta(str(getattr(item, "text", item)))
+            yield item
 
 
 def ask(

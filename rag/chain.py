@@ -37,7 +37,7 @@ from rag.llm import (
     guarded_iter,
     resolve_model,
 )
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Hit
+from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Delta, Hit
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -48,13 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 History = Sequence[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class Delta:
-    """A piece of answer text as the model streams it."""
-
-    text: str
 
 
 StreamItem = Delta | Answer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.lang import lead_in, refusal_phrase
 from rag.query import QueryInfo, analyze
 from rag.refusal import Evidence, decide, rank_evidence
@@ -74,11 +76,16 @@ def refusal_answer(info: QueryInfo, hits: list[Hit], reason: str) -> Answer:
     )
 
 
-def answer_extractive(question: str, hits: list[Hit], *, max_sentences: int = 3) -> Answer:
+def answer_extractive(
+    question: str, hits: list[Hit], *, max_sentences: int = 3, lang: str | None = None
+) -> Answer:
     """Answer by quoting up to ``max_sentences`` passage sentences verbatim, each followed
     by [n] (1-based index into ``hits``); refuse with the fixed phrase when the passages
-    do not hold the answer. Quotes keep the passages' own script."""
+    do not hold the answer. Quotes keep the passages' own script. ``lang`` overrides the
+    language of the lead-in and refusal (for a question translated before answering)."""
     info = analyze(question)
+    if lang:
+        info = replace(info, lang=lang)
     evidence = rank_evidence(info, hits)
     refuse, reason = decide(info, evidence, len({h.doc_id for h in hits}))
     if refuse:

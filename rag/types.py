@@ -41,6 +41,13 @@ class Citation:
     supported: bool = True  # False when the citation check could not verify it
 
 
+@dataclass(frozen=True)
+class Delta:
+    """A piece of answer text as it is generated (streaming)."""
+
+    text: str
+
+
 @dataclass
 class Answer:
     text: str

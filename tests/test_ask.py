@@ -169,3 +169,30 @@ def test_sample_pages_answers_and_furniture_refusals(tmp_path):
     # Only the page furniture (headline lists, widgets) mentions these.
     for question in ("比洗衣精更好用的神器是什麼？", "165打詐儀錶板顯示的損失金額是多少？"):
         assert assistant.ask(question).refused
+
+
+def test_english_question_over_chinese_articles_offline(assistant):
+    answer = assistant.ask("When did the Commerce Department announce the new chip export rules?")
+    assert not answer.refused, answer.mode
+    assert "3月1日" in answer.text
+    assert answer.text.startswith("From the retrieved articles")
+    refused = assistant.ask("How many people were injured by the typhoon?")
+    assert refused.refused and refused.text.startswith("The articles do not contain")
+
+
+def test_glossary_translation_keeps_names_and_codes():
+    from rag.glossary import translate_question
+
+    t = translate_question("Why did Beijing restrict H20 exports, according to CNBC?")
+    assert t is not None
+    assert t.analysis.split() == ["为什么", "北京", "限制", "H20", "出口", "CNBC"]
+    assert translate_question("Lorem ipsum dolor") is None
+
+
+def test_regional_variants_bridge_vocabulary_and_names():
+    from ingest.normalize import variants
+
+    assert "晶片" in variants("芯片")
+    assert "芯片" in variants("晶片")
+    assert any("川普" in v for v in variants("特朗普政府"))
+    assert variants("芯片")[0] == "芯片"
