@@ -44,7 +44,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 bench: install
-	$(PY) -m eval.bench
+	$(PY) -m eval.bench $(ONLY)
 
 clean:
 	rm -rf $(DB) .pytest_cache
