@@ -227,6 +227,16 @@ class Store:
         )
         return [(cid, 1.0 - float(dist), text, meta or {}) for cid, dist, text, meta in rows]
 
+    def generation(self) -> str:
+        """Changes on every write that readers can see; one cheap call (fingerprint()
+        reads every record)."""
+        ef = _embedding_function_class()()
+        docs = self.client.get_collection(self.docs.name, embedding_function=ef)
+        return str((docs.metadata or {}).get("generation", ""))
+
+    def _touch(self) -> None:
+        self.docs.modify(metadata={"generation": uuid.uuid4().hex})
+
     def fingerprint(self) -> str:
         """Changes whenever the set of committed documents or versions changes."""
         items = sorted(self.committed_versions().items())
@@ -266,6 +276,7 @@ class Store:
         for doc_id in replaced:
             self._drop_other_versions(doc_id, by_id[doc_id].version)
         self.docs.delete(ids=[journal_id])
+        self._touch()
 
     def update_records(self, records: Sequence[DocRecord]) -> None:
         """Write document records (metadata only; chunks untouched)."""
@@ -282,6 +293,7 @@ class Store:
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(where={"doc_id": doc_id})
         self.docs.delete(ids=[journal_id])
+        self._touch()
 
     def repair(self) -> int:
         """Finish or undo what an interrupted run left. Returns documents repaired."""
@@ -300,6 +312,7 @@ class Store:
                     self._drop_other_versions(doc_id, committed)
                 repaired += 1
             self.docs.delete(ids=[journal_id])
+        self._touch()
         return repaired
 
     # Internals -----------------------------------------------------------------------

@@ -120,7 +120,7 @@ class HybridRetriever:
         self.store = store
         self.settings = settings
         self._table: ChunkTable | None = None
-        self._fingerprint = ""
+        self._generation = ""
         self._reranker = None
         if settings.reranker:
             from ingest.rerank import CrossEncoderReranker
@@ -134,11 +134,11 @@ class HybridRetriever:
     @property
     def table(self) -> ChunkTable:
         """The chunk table, reloaded when the store changed since the last look."""
-        fingerprint = self.store.fingerprint()
-        if self._table is None or fingerprint != self._fingerprint:
+        generation = self.store.generation()
+        if self._table is None or generation != self._generation:
             cache = Path(self.settings.db) / "lexical" / self.settings.collection
             self._table = ChunkTable.load(self.store, cache)
-            self._fingerprint = fingerprint
+            self._generation = generation
         return self._table
 
     def describe(self) -> str:

@@ -196,3 +196,18 @@ def test_regional_variants_bridge_vocabulary_and_names():
     assert "芯片" in variants("晶片")
     assert any("川普" in v for v in variants("特朗普政府"))
     assert variants("芯片")[0] == "芯片"
+
+
+def test_assistant_sees_articles_ingested_after_it_started(tmp_path):
+    from rag import Assistant
+
+    settings = Settings.from_env({}, db=tmp_path / "db", embedder="hash")
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps(ARTICLES[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    ingest([first], settings)
+    assistant = Assistant(settings)
+    assert assistant.ask("颱風預計哪一天最接近陸地？").refused
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps(ARTICLES[2], ensure_ascii=False) + "\n", encoding="utf-8")
+    ingest([later], settings)
+    assert "週三" in assistant.ask("颱風預計哪一天最接近陸地？").text
