@@ -21,8 +21,6 @@ from ingest.readers import Failure, read_raw_documents
 from ingest.store import DocRecord, Store
 from rag.config import Settings
 
-DOC_BATCH = 64  # documents cleaned, embedded and committed together
-
 
 @dataclass
 class IngestReport:
@@ -228,7 +226,7 @@ def ingest(
         else:
             report.updated += 1
         pending.append((article, old, placeholder.signature))
-        if len(pending) >= DOC_BATCH:
+        if len(pending) >= settings.doc_batch:
             flush()
     flush()
 
@@ -271,10 +269,8 @@ def _store_batch(
     ]
     journal = store.begin([(r.doc_id, r.version) for r in records])
     flat = [c for chunks in chunks_by_doc for c in chunks]
-    for start in range(0, len(flat), settings.batch_size * 8):
-        part = flat[start : start + settings.batch_size * 8]
-        vectors = store.embedder.embed_documents([_embed_text(c) for c in part])
-        store.write_chunks(part, vectors)
+    vectors = store.embedder.embed_documents([_embed_text(c) for c in flat])
+    store.write_chunks(flat, vectors)
     replaced = [article.doc_id for article, old, _ in batch if old is not None]
     store.commit(journal, records, replaced)
 

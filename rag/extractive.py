@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from rag.lang import lead_in, refusal_phrase
@@ -12,6 +13,10 @@ from rag.types import Answer, Citation, Hit
 MODE = {"llm": "extractive (no LLM configured)"}
 REDUNDANCY = 0.6  # MMR: how much overlap with an already chosen sentence costs
 KEEP_RATIO = 0.6  # later sentences must score at least this share of the best
+
+
+# A passage's own reference marks ("…同在”[3]") would read as our citations.
+_FOOTNOTE = re.compile(r"\[\d{1,3}\]")
 
 
 def _overlap(a: str, b: str) -> float:
@@ -98,7 +103,7 @@ def answer_extractive(
     for e in chosen:
         cite = citation_for(e.hit_index + 1, hits[e.hit_index], e.start, e.end)
         citations.append(cite)
-        lines.append(f"{cite.quote}[{cite.n}]")
+        lines.append(f"{_FOOTNOTE.sub('', cite.quote)}[{cite.n}]")
     return Answer(
         text="\n".join(lines),
         refused=False,

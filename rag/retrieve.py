@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,7 @@ class HybridRetriever:
         self.settings = settings
         self._table: ChunkTable | None = None
         self._generation = ""
+        self._reload = threading.Lock()  # sessions share one retriever (UI, batch)
         self._reranker = None
         if settings.reranker:
             from ingest.rerank import CrossEncoderReranker
@@ -136,9 +138,11 @@ class HybridRetriever:
         """The chunk table, reloaded when the store changed since the last look."""
         generation = self.store.generation()
         if self._table is None or generation != self._generation:
-            cache = Path(self.settings.db) / "lexical" / self.settings.collection
-            self._table = ChunkTable.load(self.store, cache)
-            self._generation = generation
+            with self._reload:
+                if self._table is None or generation != self._generation:
+                    cache = Path(self.settings.db) / "lexical" / self.settings.collection
+                    self._table = ChunkTable.load(self.store, cache)
+                    self._generation = generation
         return self._table
 
     def describe(self) -> str:

@@ -70,3 +70,14 @@ def test_english_passages() -> None:
     answer = answer_extractive("When did the new ferry terminal open?", hits)
     assert not answer.refused
     assert "March 3, 2025" in answer.text and "[1]" in answer.text
+
+
+def test_passage_footnote_marks_do_not_look_like_citations():
+    from rag.extractive import answer_extractive
+    from rag.types import Hit
+
+    hit = Hit("c1", "d1", "該隊於2019年奪得全國冠軍[3]。隊長表示非常高興。", "體育新聞")
+    answer = answer_extractive("該隊哪一年奪得全國冠軍？", [hit])
+    assert not answer.refused
+    assert "[3]" not in answer.text and "[1]" in answer.text
+    assert "[3]" in answer.citations[0].quote  # the citation itself stays verbatim

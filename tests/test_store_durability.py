@@ -33,8 +33,13 @@ def test_kill_9_mid_ingest_then_rerun_leaves_a_complete_store(tmp_path, kill_at_
     write_jsonl(corpus / "a.jsonl", range(total))
     db = tmp_path / "db"
     sqlite = db / "chroma" / "chroma.sqlite3"
+    # Small document batches, so the kill lands between commits.
+    env = {**os.environ, "RAG_DOC_BATCH": "64"}
     proc = subprocess.Popen(
-        _ingest_cmd(corpus, "--db", str(db)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _ingest_cmd(corpus, "--db", str(db)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
