@@ -1,0 +1,350 @@
+"""How well each judge catches unsupported sentences, on a labelled set built from RGB zh.
+
+Supported sentences: sentences taken verbatim from RGB positive passages, a clause of
+one, the same sentence in Traditional script, and zh_fact's true sentences. Unsupported
+ones: the same sentences perturbed (a number, a date, a year or a Chinese quantity
+changed to a value the passage does not hold; a person, place or organization swapped
+for another name of the corpus; a negation added or removed) and zh_fact's
+counterfactual sentences (positive_wrong) judged against the true passage. Each
+sentence is judged against the one passage it came from.
+
+Precision and recall are for the "unsupported" class: recall = share of unsupported
+sentences caught, precision = share of flagged sentences that were unsupported.
+
+Run: ``python -m eval.judge_quality`` (skips, exit 0, when ../shared is absent).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eval.judges import Judge
+from eval.rgb import RGB_DIR, load_rows
+
+SEED = 7
+MAX_ROWS = 300
+_DATE = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(3[01]|[12]\d|[1-9])日")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
+# Not inside [n] (wiki reference marks, which judges strip as citation markers).
+_NUMBER = re.compile(r"(?<![\d.年月\[])(\d+(?:\.\d+)?)(?![\d.\]]|年|月|日)")
+_CN_QTY = re.compile(r"([一二两三四五六七八九十])(?=[人名个家位次项届天])")
+_NEG_ADD = re.compile(r"(是|有|将|已经|已|会|能|可以)")
+_NEG_REMOVE = [("没有", "有"), ("并未", "已"), ("尚未", "已"), ("不是", "是"), ("不会", "会"),
+               ("不能", "能"), ("未", "已")]  # fmt: skip
+_CN = "一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class Example:
+    sentence: str
+    passage: str
+    supported: bool
+    kind: str  # how it was made: verbatim, clause, traditional, number, date, ...
+
+
+def _sentences(passage: str) -> list[str]:
+    from ingest.chunk import split_sentences
+
+    out = []
+    for s, e in split_sentences(passage):
+        text = passage[s:e].strip()
+        # Search-snippet date lines and fragments are not claims.
+        if 15 <= len(text) <= 150 and not re.match(r"^[A-Z][a-z]{2} \d", text):
+            out.append(text)
+    return out
+
+
+def _replace_once(text: str, start: int, end: int, new: str) -> str:
+    return text[:start] + new + text[end:]
+
+
+def _perturb_date(s: str, passage: str, rng: random.Random) -> str | None:
+    for m in _DATE.finditer(s):
+        month, day = int(m.group(1)), int(m.group(2))
+        options = [(month % 12 + 1, day), (month, day % 28 + 1), (month, (day + 9) % 28 + 1)]
+        rng.shuffle(options)
+        for mo, d in options:
+            new = f"{mo}月{d}日"
+            if new not in passage:
+                return _replace_once(s, m.start(), m.end(), new)
+    return None
+
+
+def _perturb_year(s: str, passage: str, rng: random.Random) -> str | None:
+    for m in _YEAR.finditer(s):
+        for delta in rng.sample([-2, -1, 1, 2], 4):
+            new = str(int(m.group(1)) + delta)
+            if new not in passage:
+                return _replace_once(s, m.start(1), m.end(1), new)
+    return None
+
+
+def _perturb_number(s: str, passage: str, rng: random.Random) -> str | None:
+    for m in _NUMBER.finditer(s):
+        raw = m.group(1)
+        if len(raw) == 4 and raw.startswith(("19", "20")):
+            continue  # a year: handled by _perturb_year
+        value = float(raw)
+        for factor in rng.sample([2, 3, 0.5, 1.1], 4):
+            changed = value * factor if value else factor
+            new = f"{changed:.{len(raw.split('.')[1])}f}" if "." in raw else str(round(changed))
+            if new != raw and new not in passage:
+                return _replace_once(s, m.start(1), m.end(1), new)
+    return None
+
+
+def _perturb_quantity(s: str, passage: str, rng: random.Random) -> str | None:
+    for m in _CN_QTY.finditer(s):
+        for new in rng.sample(_CN, len(_CN)):
+            if new != m.group(1) and new + s[m.end()] not in passage:
+                return _replace_once(s, m.start(), m.end(), new)
+    return None
+
+
+def _perturb_negation(s: str, passage: str, rng: random.Random) -> tuple[str, str] | None:
+    from ingest.normalize import fold
+    from rag.verify import negated
+
+    if negated(fold(s)):
+        for old, new in _NEG_REMOVE:
+            i = s.find(old)
+            if i >= 0:
+                changed = _replace_once(s, i, i + len(old), new)
+                if not negated(fold(changed)):
+                    return changed, "negation_removed"
+        return None
+    m = _NEG_ADD.search(s)
+    if m is None:
+        return None
+    negation = {"是": "不是", "有": "没有", "将": "不会", "已经": "尚未", "已": "未", "会": "不会",
+                "能": "不能", "可以": "不可以"}[m.group(1)]  # fmt: skip
+    return _replace_once(s, m.start(), m.end(), negation), "negation_added"
+
+
+def _tagged_names(text: str) -> list[tuple[str, str]]:
+    import jieba.posseg
+
+    kinds = {"nr": "person", "ns": "place", "nt": "org"}
+    return [
+        (w, kinds[tag[:2]])
+        for w, tag in jieba.posseg.lcut(text)
+        if tag[:2] in kinds and len(w) >= 2 and w.strip()
+    ]
+
+
+def _perturb_name(
+    s: str, passage: str, pools: dict[str, list[str]], rng: random.Random
+) -> tuple[str, str] | None:
+    names = _tagged_names(s)
+    rng.shuffle(names)
+    for name, kind in names:
+        candidates = [n for n in pools[kind] if n not in passage and n != name]
+        if candidates:
+            return s.replace(name, rng.choice(candidates), 1), f"{kind}_swap"
+    return None
+
+
+def _move_number(s: str, passage: str, rng: random.Random) -> str | None:
+    """A number of the sentence replaced by another number of the same passage (a
+    misattribution: the value is in the source, about something else)."""
+    here = [
+        m
+        for m in _NUMBER.finditer(s)
+        if not (len(m.group(1)) == 4 and m.group(1)[:2] in ("19", "20"))
+    ]
+    others = sorted({m.group(1) for m in _NUMBER.finditer(passage)} - {m.group(1) for m in here})
+    if not here or not others:
+        return None
+    m = rng.choice(here)
+    return _replace_once(s, m.start(1), m.end(1), rng.choice(others))
+
+
+def _move_name(s: str, passage: str, rng: random.Random) -> str | None:
+    """A name of the sentence replaced by another name of the same kind in the passage."""
+    names = _tagged_names(s)
+    in_passage = _tagged_names(passage)
+    rng.shuffle(names)
+    for name, kind in names:
+        others = sorted({n for n, k in in_passage if k == kind and n not in s and name not in n})
+        if others:
+            return s.replace(name, rng.choice(others), 1)
+    return None
+
+
+def build_examples(rows: list[dict], fact_rows: list[dict], seed: int = SEED) -> list[Example]:
+    """The labelled set (deterministic for a seed)."""
+    from opencc import OpenCC
+
+    from ingest.normalize import fold
+
+    s2t = OpenCC("s2t")
+    rng = random.Random(seed)
+    picked: list[tuple[str, str]] = []  # (sentence, passage)
+    for row in rows[:MAX_ROWS]:
+        passages = [p for p in row["positive"] if _sentences(p)]
+        if not passages:
+            continue
+        passage = rng.choice(passages)
+        picked.append((rng.choice(_sentences(passage)), passage))
+    pools: dict[str, set[str]] = defaultdict(set)
+    for _, passage in picked:
+        for name, kind in _tagged_names(passage):
+            pools[kind].add(name)
+    sorted_pools = {k: sorted(v) for k, v in pools.items()}
+    for kind in ("person", "place", "org"):
+        sorted_pools.setdefault(kind, [])
+
+    out: list[Example] = []
+    for i, (s, passage) in enumerate(picked):
+        out.append(Example(s, passage, True, "verbatim"))
+        clauses = [c for c in re.split(r"[，,；;]", s) if len(c) >= 10]
+        if len(clauses) > 1:
+            out.append(Example(rng.choice(clauses), passage, True, "clause"))
+        if i % 3 == 0:
+            out.append(Example(s2t.convert(s), passage, True, "traditional"))
+        made: list[tuple[str, str]] = []
+        for kind, fn in (
+            ("date", _perturb_date),
+            ("year", _perturb_year),
+            ("number", _perturb_number),
+            ("quantity", _perturb_quantity),
+        ):
+            changed = fn(s, passage, rng)
+            if changed and changed != s:
+                made.append((changed, kind))
+        negation = _perturb_negation(s, passage, rng)
+        if negation:
+            made.append(negation)
+        name = _perturb_name(s, passage, sorted_pools, rng)
+        if name:
+            made.append(name)
+        for kind, fn in (("number_moved", _move_number), ("name_moved", _move_name)):
+            changed = fn(s, passage, rng)
+            if changed and changed != s:
+                made.append((changed, kind))
+        for j, (changed, kind) in enumerate(made):
+            if (i + j) % 4 == 0:  # some perturbed sentences in Traditional script too
+                changed = s2t.convert(changed)
+            out.append(Example(changed, passage, False, kind))
+
+    for row in fact_rows:
+        fakes = _answers(row.get("fakeanswer"))
+        trues = _answers(row.get("answer"))
+        for right, wrong in zip(row["positive"], row["positive_wrong"], strict=False):
+            if right == wrong:
+                continue
+            true_s = [s for s in _sentences(right) if any(fold(t) in fold(s) for t in trues)]
+            wrong_s = [
+                s
+                for s in _sentences(wrong)
+                if any(fold(f) in fold(s) for f in fakes) and s not in right
+            ]
+            if true_s and wrong_s:
+                out.append(Example(true_s[0], right, True, "fact_true"))
+                out.append(Example(wrong_s[0], right, False, "counterfactual"))
+                break
+    return out
+
+
+def _answers(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [str(a) for v in value for a in (v if isinstance(v, list) else [v])]
+    return [str(value)] if value else []
+
+
+def score(examples: list[Example], flagged: list[bool]) -> dict:
+    """Precision/recall of flagging unsupported sentences, overall and per kind."""
+    tp = sum(f and not e.supported for e, f in zip(examples, flagged, strict=True))
+    fp = sum(f and e.supported for e, f in zip(examples, flagged, strict=True))
+    fn = sum(not f and not e.supported for e, f in zip(examples, flagged, strict=True))
+    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    for e, f in zip(examples, flagged, strict=True):
+        by_kind[e.kind]["n"] += 1
+        by_kind[e.kind]["flagged"] += int(f)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "unsupported": tp + fn,
+        "supported": len(examples) - tp - fn,
+        "flag_rate_by_kind": {k: c["flagged"] / c["n"] for k, c in sorted(by_kind.items())},
+        "n_by_kind": {k: c["n"] for k, c in sorted(by_kind.items())},
+    }
+
+
+def evaluate_judge(judge: Judge, examples: list[Example]) -> tuple[dict, list[bool], list[str]]:
+    """Scores of ``judge`` on ``examples`` (all kinds, and "core" without HARD_KINDS)."""
+    start = time.perf_counter()
+    verdicts = [judge.check(e.sentence, [e.passage]) for e in examples]
+    flagged = [not v.supported for v in verdicts]
+    result = score(examples, flagged)
+    core = [(e, f) for e, f in zip(examples, flagged, strict=True) if e.kind not in HARD_KINDS]
+    core_score = score([e for e, _ in core], [f for _, f in core])
+    result["core"] = {k: core_score[k] for k in ("precision", "recall", "f1")}
+    result["ms_per_sentence"] = 1000 * (time.perf_counter() - start) / max(len(examples), 1)
+    return result, [not v.supported for v in verdicts], [v.reason for v in verdicts]
+
+
+def run(
+    print_fn: Callable[..., None] = print, judges: tuple[str, ...] = ("lexical", "nli", "llm")
+) -> dict:
+    """Build the set, judge it with every judge that can run here, print a table."""
+    from eval.judges import JudgeUnavailable, make_judge
+
+    if not (RGB_DIR / "zh_refine.json").exists():
+        print_fn(f"skipped: RGB data not found at {RGB_DIR} (../shared is absent)")
+        return {"skipped": True}
+    examples = build_examples(load_rows("zh_refine"), load_rows("zh_fact"))
+    n_unsup = sum(not e.supported for e in examples)
+    print_fn(
+        f"Judge quality on {len(examples)} RGB-derived sentences "
+        f"({len(examples) - n_unsup} supported, {n_unsup} unsupported)"
+    )
+    results: dict = {"examples": len(examples), "judges": {}}
+    for name in judges:
+        try:
+            judge = make_judge(name)
+        except JudgeUnavailable as exc:
+            print_fn(f"{name:8s} skipped: {exc}")
+            results["judges"][name] = {"skipped": str(exc)}
+            continue
+        result, flagged, reasons = evaluate_judge(judge, examples)
+        results["judges"][name] = result
+        core = result["core"]
+        print_fn(
+            f"{name:8s} core: precision {core['precision']:.3f}  recall {core['recall']:.3f}  "
+            f"| with misattributions: precision {result['precision']:.3f}  "
+            f"recall {result['recall']:.3f}  ({result['ms_per_sentence']:.1f} ms/sentence)"
+        )
+        for kind, rate in result["flag_rate_by_kind"].items():
+            label = "false flags" if kind in SUPPORTED_KINDS else "caught"
+            print_fn(f"  {kind:18s} n={result['n_by_kind'][kind]:4d}  {label} {rate:.3f}")
+        misses = Counter(
+            e.kind for e, f in zip(examples, flagged, strict=True) if (not f) != e.supported
+        )
+        result["errors_by_kind"] = dict(misses)
+        result["error_samples"] = [
+            {"kind": e.kind, "sentence": e.sentence, "reason": r}
+            for e, f, r in zip(examples, flagged, reasons, strict=True)
+            if (not f) != e.supported
+        ][:40]
+    return results
+
+
+SUPPORTED_KINDS = {"verbatim", "clause", "traditional", "fact_true"}
+# Values moved within the passage: the value is in the source, about something else.
+# A lexical judge cannot see these; reported apart from the core figures.
+HARD_KINDS = {"number_moved", "name_moved"}
+
+
+if __name__ == "__main__":
+    run()
+    sys.exit(0)

@@ -1,0 +1,410 @@
+"""Judges: does a set of passages support an answer sentence?
+
+- ``lexical`` (default, offline): ``rag.verify.sentence_supported`` (numbers, dates,
+  years, Latin names, quoted terms, person names, wording overlap, negation) plus hard
+  checks on names of places and organizations, Chinese quantities and the clause the
+  claim changes; Traditional and Simplified compared after ``fold()``.
+- ``nli``: a multilingual NLI cross-encoder (sentence-transformers ``CrossEncoder``),
+  local files only; env RAG_NLI_MODEL names it.
+- ``llm``: an OpenAI-compatible chat model, RAGAS-style (split into claims, verify each
+  against the passages, JSON verdicts).
+
+``judge_answer`` applies a judge to every sentence of an answer: a sentence with [n]
+markers against the passages it cites (numbered from 1), one without against all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from eval.metrics import SentenceVerdict, alce_precision
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+
+JUDGES = ("lexical", "nli", "llm")
+# A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
+DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
+NLI_THRESHOLD = 0.5  # entailment probability needed to call a sentence supported
+MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
+_LEAD_IN = re.compile(r"[:：]\s*$")  # "根据检索到的文章：" frames the answer, claims nothing
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge cannot run here (model not on disk, no LLM configured)."""
+
+
+class JudgeError(RuntimeError):
+    """A judge call failed (malformed model output, HTTP error)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    reason: str
+    score: float  # 1/0 for lexical, entailment probability for nli, share of claims for llm
+
+
+class Judge(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        """Do ``passages`` (taken together) support ``sentence``?"""
+
+    def describe(self) -> str:
+        return self.name
+
+
+# --- sentences of an answer ---------------------------------------------------------
+
+
+def split_markers(text: str) -> tuple[str, tuple[int, ...]]:
+    """The text without [n] markers, and the marker numbers in order (deduplicated)."""
+    numbers = [int(n) for m in MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n]
+    return MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
+
+
+def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
+    """(sentence, cited numbers) for each claim of ``answer``.
+
+    A marker run opening a sentence ("。[1]" splits there) belongs to the sentence
+    before; lead-in lines ending with a colon are not claims and are skipped.
+    """
+    from ingest.chunk import split_sentences
+
+    raw: list[list[Any]] = []
+    for start, end in split_sentences(answer):
+        piece = answer[start:end]
+        lead = re.match(rf"^(?:\s*{MARKER.pattern})+", piece)
+        if lead and raw:
+            raw[-1][1] += lead.group(0)
+            piece = piece[lead.end() :]
+        if MARKER.sub("", piece).strip():
+            raw.append([piece, ""])
+    out = []
+    for piece, trailing in raw:
+        text, cited = split_markers(piece + trailing)
+        if _LEAD_IN.search(text) and not cited:
+            continue
+        out.append((text, cited))
+    return out
+
+
+def judge_answer(
+    answer: str, contexts: Sequence[str], judge: Judge, *, precision: bool = True
+) -> list[SentenceVerdict]:
+    """A verdict for every claim of ``answer`` (citations are 1-based into contexts)."""
+    verdicts = []
+    for text, cited in answer_sentences(answer):
+        if not cited:
+            v = judge.check(text, list(contexts))
+            verdicts.append(SentenceVerdict(text, (), v.supported, v.reason, False))
+            continue
+        valid = [n for n in cited if 1 <= n <= len(contexts)]
+        if not valid:
+            reason = f"cites [{', '.join(map(str, cited))}] but only {len(contexts)} passages"
+            verdicts.append(
+                SentenceVerdict(text, cited, False, reason, False, tuple(False for _ in cited))
+            )
+            continue
+        joint = judge.check(text, [contexts[n - 1] for n in valid])
+        flags: dict[int, bool] = {}
+        if precision and joint.supported and len(valid) > 1:
+            alone = [judge.check(text, [contexts[n - 1]]).supported for n in valid]
+            without = [
+                None
+                if ok
+                else judge.check(text, [contexts[m - 1] for m in valid if m != n]).supported
+                for n, ok in zip(valid, alone, strict=True)
+            ]
+            flags = dict(zip(valid, alce_precision(True, alone, without), strict=True))
+        else:
+            flags = {n: joint.supported for n in valid}
+        precise = tuple(flags.get(n, False) for n in cited)  # out-of-range markers: imprecise
+        verdicts.append(
+            SentenceVerdict(text, cited, joint.supported, joint.reason, joint.supported, precise)
+        )
+    return verdicts
+
+
+def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
+    """The ``rag judge --json`` line: score (share supported) and per-sentence verdicts."""
+    score = sum(v.supported for v in verdicts) / len(verdicts) if verdicts else None
+    return {
+        "score": score,
+        "sentences": [
+            {"text": v.text, "supported": v.supported, "reason": v.reason, "cited": list(v.cited)}
+            for v in verdicts
+        ],
+    }
+
+
+# --- lexical ------------------------------------------------------------------------
+
+_NAME_TAGS = ("nr", "ns", "nt", "nz")
+_CN_QUANTITY = re.compile(
+    r"[零〇一二两三四五六七八九十百千万亿]+(?=[人次个名家年天月日倍届位座架艘辆只场项条元块岁周轮组号])"
+)
+
+
+@lru_cache(maxsize=4096)
+def _names(folded: str) -> frozenset[str]:
+    """Person, place and organization names jieba tags in ``folded`` (2+ chars)."""
+    import jieba.posseg
+
+    return frozenset(
+        w for w, tag in jieba.posseg.lcut(folded) if tag.startswith(_NAME_TAGS) and len(w) >= 2
+    )
+
+
+_CLAUSE = re.compile(r"[，,；;：:]")
+MIN_CLAUSE_MATCH = 0.6  # share of a source clause's bigrams found in the claim
+MIN_CLAUSE_COVER = 0.8  # share of the claim's bigrams in the matched clauses
+
+
+def _clause_negation_agrees(claim: str, source: str) -> bool:
+    """Whether the source clauses the claim was taken from agree with it on negation.
+
+    ``sentence_supported`` compares negation over a whole-sentence region, so quoting
+    one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
+    clauses that the claim covers count, and they must cover most of the claim.
+    """
+    from ingest.chunk import split_sentences
+    from rag.verify import negated, overlap
+
+    for start, end in split_sentences(source):
+        clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
+        matched = "".join(c for c in clauses if overlap(c, claim) >= MIN_CLAUSE_MATCH)
+        if matched and overlap(claim, matched) >= MIN_CLAUSE_COVER:
+            if negated(matched) == negated(claim):
+                return True
+    return False
+
+
+class LexicalJudge(Judge):
+    """``sentence_supported`` plus checks it leaves out: every place, organization and
+    other proper name of the claim, and every Chinese quantity (三名, 两次), must occur in
+    the passages."""
+
+    name = "lexical"
+
+    def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        from ingest.normalize import fold
+        from rag.verify import sentence_supported
+
+        if not passages:
+            return Verdict(False, "no passage to check against", 0.0)
+        source = "\n".join(passages)
+        ok, reason = sentence_supported(sentence, source)
+        claim, folded_source = fold(MARKER.sub("", sentence)).strip(), fold(source)
+        if not ok and "negation" in reason and _clause_negation_agrees(claim, folded_source):
+            ok, reason = True, "supported (negation agrees clause by clause)"
+        if not ok:
+            return Verdict(False, reason, 0.0)
+        for name in sorted(_names(claim)):
+            if name not in folded_source:
+                return Verdict(False, f"name {name} not in source", 0.0)
+        for quantity in _CN_QUANTITY.findall(claim):
+            if quantity not in folded_source:
+                return Verdict(False, f"quantity {quantity} not in source", 0.0)
+        return Verdict(True, reason, 1.0)
+
+
+# --- NLI ----------------------------------------------------------------------------
+
+
+class NLIJudge(Judge):
+    """Entailment by a 3-label NLI cross-encoder, premise = passage, hypothesis = sentence.
+
+    The sentence is supported when the entailment probability reaches ``threshold`` for
+    the passages joined or for any one of them (long joins get truncated by the model).
+    """
+
+    name = "nli"
+
+    def __init__(self, model: str | None = None, threshold: float = NLI_THRESHOLD) -> None:
+        self.model_name = model or os.environ.get("RAG_NLI_MODEL") or DEFAULT_NLI_MODEL
+        self.threshold = threshold
+        self._model: Any = None
+        self._entail = 0
+        self._contradict: int | None = None
+
+    def describe(self) -> str:
+        return f"nli ({self.model_name})"
+
+    def load(self) -> None:
+        """Load the model now (fails fast with JudgeUnavailable when it is not on disk)."""
+        if self._model is not None:
+            return
+        from rag.config import apply_offline_env
+
+        apply_offline_env()
+        try:
+            from sentence_transformers import CrossEncoder
+
+            model = CrossEncoder(self.model_name, local_files_only=True, device="cpu")
+        except Exception as exc:  # OSError, ValueError, HF errors: all mean "not usable"
+            raise JudgeUnavailable(
+                f"NLI model {self.model_name!r} is not available locally ({type(exc).__name__})."
+                " Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
+                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand); nothing is downloaded."
+            ) from None
+        labels = {int(k): str(v).lower() for k, v in _id2label(model).items()}
+        if len(labels) < 2:
+            raise JudgeUnavailable(
+                f"NLI model {self.model_name!r} has {len(labels)} label(s); "
+                "an NLI model needs entailment/neutral/contradiction"
+            )
+        entail = [i for i, v in labels.items() if "entail" in v]
+        contradict = [i for i, v in labels.items() if "contradict" in v]
+        # Unnamed labels (LABEL_0...): the mDeBERTa XNLI order, entailment first.
+        self._entail = entail[0] if entail else 0
+        self._contradict = contradict[0] if contradict else None
+        self._model = model
+
+    def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        self.load()
+        claim = MARKER.sub("", sentence).strip()
+        if not passages:
+            return Verdict(False, "no passage to check against", 0.0)
+        premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
+        probs = self._model.predict(
+            [(p, claim) for p in premises], apply_softmax=True, show_progress_bar=False
+        )
+        best = max(range(len(premises)), key=lambda i: float(probs[i][self._entail]))
+        p_entail = float(probs[best][self._entail])
+        if p_entail >= self.threshold:
+            return Verdict(True, f"entailment {p_entail:.2f}", p_entail)
+        extra = ""
+        if self._contradict is not None:
+            extra = f", contradiction {float(probs[best][self._contradict]):.2f}"
+        return Verdict(False, f"entailment {p_entail:.2f} < {self.threshold}{extra}", p_entail)
+
+
+def _id2label(model: Any) -> dict[Any, Any]:
+    config = getattr(model, "config", None)
+    if config is None:
+        inner = getattr(model, "model", None)
+        config = getattr(inner, "config", None)
+    return dict(getattr(config, "id2label", None) or {})
+
+
+# --- LLM ----------------------------------------------------------------------------
+
+LLM_SYSTEM = (
+    "You check whether passages support a sentence. Split the SENTENCE into short atomic "
+    "claims. For each claim decide if the PASSAGES state it (supported) or not (a claim "
+    "that contradicts the passages or is absent from them is not supported). Compare "
+    "Traditional and Simplified Chinese as the same. Reply with JSON only: "
+    '{"claims": [{"claim": "...", "supported": true, "reason": "..."}]}'
+)
+
+
+class LLMJudge(Judge):
+    """RAGAS-style faithfulness through an OpenAI-compatible chat endpoint."""
+
+    name = "llm"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.llm_configured:
+            raise JudgeUnavailable(
+                "the llm judge needs an LLM: set OPENAI_BASE_URL (and RAG_LLM_MODEL, "
+                "OPENAI_API_KEY as the server requires)"
+            )
+        self.settings = settings
+        self.model = settings.llm_model or "gpt-4o-mini"
+        self._client: Any = None
+
+    def describe(self) -> str:
+        from rag.llm import endpoint_label
+
+        return f"llm ({self.model} via {endpoint_label(self.settings)})"
+
+    def _chat(self, user: str) -> str:
+        from openai import OpenAI, OpenAIError
+
+        if self._client is None:
+            self._client = OpenAI(
+                base_url=self.settings.llm_base_url,
+                api_key=self.settings.llm_api_key or "not-needed",
+                timeout=self.settings.llm_timeout,
+                max_retries=1,
+            )
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                temperature=0,
+                messages=[
+                    {"role": "system", "content": LLM_SYSTEM},
+                    {"role": "user", "content": user},
+                ],
+            )
+        except OpenAIError as exc:  # the key is never in the message: name the class only
+            raise JudgeError(f"LLM judge call failed: {type(exc).__name__}") from None
+        return response.choices[0].message.content or ""
+
+    def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        claim = MARKER.sub("", sentence).strip()
+        if not passages:
+            return Verdict(False, "no passage to check against", 0.0)
+        numbered = "\n\n".join(f"PASSAGE {i}:\n{p}" for i, p in enumerate(passages, 1))
+        claims = parse_claims(self._chat(f"{numbered}\n\nSENTENCE:\n{claim}"))
+        if not claims:
+            return Verdict(False, "the judge found no claim to verify", 0.0)
+        bad = [c for c in claims if not c["supported"]]
+        score = 1 - len(bad) / len(claims)
+        if bad:
+            first = bad[0]
+            return Verdict(False, f"unsupported claim: {first['claim']} ({first['reason']})", score)
+        return Verdict(True, f"all {len(claims)} claims supported", score)
+
+
+def parse_claims(text: str) -> list[dict[str, Any]]:
+    """The claims list of a judge reply: JSON, possibly in a ``` fence or with prose."""
+    body = re.sub(r"^```(?:json)?|```$", "", text.strip(), flags=re.M).strip()
+    start, end = body.find("{"), body.rfind("}")
+    try:
+        data = json.loads(body[start : end + 1]) if start >= 0 else json.loads(body)
+    except json.JSONDecodeError:
+        raise JudgeError(f"the LLM judge did not reply with JSON: {text[:80]!r}") from None
+    claims = data.get("claims") if isinstance(data, dict) else data
+    if not isinstance(claims, list):
+        raise JudgeError("the LLM judge's JSON has no 'claims' list")
+    out = []
+    for c in claims:
+        if not isinstance(c, dict) or "supported" not in c:
+            raise JudgeError("each claim needs a 'supported' field")
+        supported = c["supported"]
+        if isinstance(supported, str):
+            supported = supported.strip().lower() in ("true", "yes", "supported")
+        out.append(
+            {
+                "claim": str(c.get("claim", "")),
+                "supported": bool(supported),
+                "reason": str(c.get("reason", "")),
+            }
+        )
+    return out
+
+
+def make_judge(name: str, settings: Settings | None = None, **options: Any) -> Judge:
+    """A judge by name; raises JudgeUnavailable (clear message) when it cannot run."""
+    if name == "lexical":
+        return LexicalJudge()
+    if name == "nli":
+        judge = NLIJudge(options.get("model"))
+        judge.load()  # fail fast, before any question is run
+        return judge
+    if name == "llm":
+        from rag.config import Settings
+
+        return LLMJudge(settings or Settings.from_env())
+    raise ValueError(f"unknown judge {name!r}; choose from {', '.join(JUDGES)}")

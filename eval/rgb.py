@@ -1,0 +1,136 @@
+"""RGB zh adapters: an RGB file -> a passage corpus (ingested as jsonl with ids) and eval
+items whose ``evidence`` names the positive passages.
+
+- ``rgb:zh_refine``: noise robustness; positives and negatives of the questions form one
+  corpus.
+- ``rgb:zh_refine:distractors``: negative rejection; negatives only, every question
+  should be refused.
+- ``rgb:zh_int``: information integration; one evidence entry per fact group, so
+  recall@k is the share of the needed groups retrieved.
+- ``rgb:zh_fact``: counterfactual robustness; ``positive_wrong`` passages (holding the
+  fake fact) plus the true positives; ``fake_facts`` lets the metrics count answers that
+  flag the conflict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eval.bench_answer import SHARED, load_rgb
+from eval.sets_io import EvalItem, as_alternatives
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+
+RGB_DIR = SHARED / "data" / "rgb-zh"
+TASKS = ("zh_refine", "zh_refine:distractors", "zh_int", "zh_fact")
+
+
+@dataclass
+class RgbCorpus:
+    """Passages to ingest (id -> text) and the items that refer to them by id."""
+
+    task: str
+    passages: dict[str, str] = field(default_factory=dict)
+    items: list[EvalItem] = field(default_factory=list)
+    _by_text: dict[str, str] = field(default_factory=dict)
+
+    def add(self, text: str) -> str:
+        """Id of ``text`` in the corpus (identical passages are stored once)."""
+        if text not in self._by_text:
+            pid = f"rgb-{len(self.passages)}"
+            self._by_text[text] = pid
+            self.passages[pid] = text
+        return self._by_text[text]
+
+
+def load_rows(name: str) -> list[dict]:
+    """Rows of ``zh_refine`` / ``zh_int`` / ``zh_fact`` from ../shared."""
+    return load_rgb(RGB_DIR / f"{name}.json")
+
+
+def _flat(groups: list) -> list[str]:
+    return [p for g in groups for p in (g if isinstance(g, list) else [g])]
+
+
+def build(task: str, rows: list[dict]) -> RgbCorpus:
+    """The corpus and items of an RGB task over ``rows`` (already limited)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown RGB task {task!r}; choose from {', '.join(TASKS)}")
+    corpus = RgbCorpus(task)
+    for row in rows:
+        base = {"id": f"{task.split(':')[0]}-{row['id']}", "lang": "zh-Hans", "kind": task}
+        facts = as_alternatives(row["answer"])
+        if task == "zh_refine":
+            pos = [corpus.add(p) for p in row["positive"]]
+            for p in row["negative"]:
+                corpus.add(p)
+            item = EvalItem(row["query"], base["id"], facts=facts, evidence=[[i] for i in pos])
+        elif task == "zh_refine:distractors":
+            for p in row["negative"]:
+                corpus.add(p)
+            item = EvalItem(row["query"], base["id"], facts=facts, answerable=False)
+        elif task == "zh_int":
+            groups = [g if isinstance(g, list) else [g] for g in row["positive"]]
+            evidence = [[corpus.add(p) for p in g] for g in groups if g]
+            for p in row["negative"]:
+                corpus.add(p)
+            item = EvalItem(row["query"], base["id"], facts=facts, evidence=evidence)
+        else:  # zh_fact
+            for p in row["positive_wrong"]:
+                corpus.add(p)
+            pos = [corpus.add(p) for p in row["positive"]]
+            item = EvalItem(
+                row["query"],
+                base["id"],
+                facts=facts,
+                evidence=[[i] for i in pos],
+                fake_facts=as_alternatives(row["fakeanswer"]),
+            )
+        item.extra = {"lang": base["lang"], "kind": base["kind"]}
+        corpus.items.append(item)
+    return corpus
+
+
+def write_jsonl(corpus: RgbCorpus, path: Path) -> dict[int, str]:
+    """Write the passages as ingest jsonl; return line number -> passage id."""
+    lines: dict[int, str] = {}
+    with path.open("w", encoding="utf-8") as fh:
+        for number, (pid, text) in enumerate(corpus.passages.items(), start=1):
+            fh.write(json.dumps({"id": pid, "text": text}, ensure_ascii=False) + "\n")
+            lines[number] = pid
+    return lines
+
+
+def ingest_corpus(
+    corpus: RgbCorpus,
+    settings: Settings,
+    workdir: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, str]:
+    """Ingest the passages into ``settings``' store; return passage id -> store doc_id,
+    and rewrite the items' evidence to doc ids (so a hit's doc_id identifies positives)."""
+    from ingest.pipeline import ingest
+    from ingest.store import Store
+
+    path = (workdir / f"rgb-{corpus.task.replace(':', '-')}.jsonl").resolve()
+    lines = write_jsonl(corpus, path)
+    log(f"ingesting {len(lines)} RGB passages ({corpus.task}) into {settings.db} ...")
+    report = ingest([path], settings)
+    if report.failed:
+        log(f"{len(report.failed)} passages failed to ingest: {report.failed[0].error}")
+    doc_of: dict[str, str] = {}
+    prefix = f"{path}:"
+    for record in Store.open(settings).doc_records().values():
+        if record.path.startswith(prefix):
+            doc_of[lines[int(record.path[len(prefix) :])]] = record.doc_id
+    for where, doc_id in report.duplicate_of:  # same content as an earlier passage
+        if where.startswith(prefix):
+            doc_of[lines[int(where[len(prefix) :])]] = doc_id
+    for item in corpus.items:
+        item.evidence = [[doc_of.get(a, a) for a in aliases] for aliases in item.evidence]
+    return doc_of

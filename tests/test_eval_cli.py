@@ -1,0 +1,206 @@
+"""``rag eval`` on a synthetic store (reports, baseline comparison) and ``rag judge``'s
+stdin/stdout contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.cli import run_eval_command
+from eval.report import compare, svg_histogram, svg_line
+from rag.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+# Synthetic articles (invented text).
+ARTICLES = [
+    {
+        "id": "a1",
+        "title": "滨江大桥通车",
+        "text": "星河市政府3月12日宣布，新建的滨江大桥将在5月20日正式通车。"
+        "大桥全长1850米，总投资约42亿元。市长林晓东表示，大桥不收取通行费。",
+    },
+    {
+        "id": "a2",
+        "title": "藍灣科技財報",
+        "text": "藍灣科技公司在4月8日發布第一季度財報，營收同比增長17.5%。"
+        "公司首席執行官陳思遠說，新工廠預計明年投產。",
+    },
+    {
+        "id": "a3",
+        "title": "北岭县抗旱",
+        "text": "北岭县气象局表示，今年夏季降雨量比往年少三成，县里已启动二级抗旱应急响应。",
+    },
+]
+QUESTIONS = [
+    {
+        "id": "q1",
+        "question": "滨江大桥哪天正式通车？",
+        "facts": [["5月20日"]],
+        "evidence": ["滨江大桥"],
+        "lang": "zh-Hans",
+    },
+    {
+        "id": "q2",
+        "question": "藍灣科技第一季度營收增長多少？",
+        "facts": [["17.5%"]],
+        "evidence": ["營收同比增長"],
+        "lang": "zh-Hant",
+    },
+    {"id": "q3", "question": "星河市地铁的票价是多少钱？", "answerable": False, "lang": "zh-Hans"},
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(db folder, eval set path) of a small hash-embedded store."""
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("eval-store")
+    corpus = root / "articles.jsonl"
+    corpus.write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES), encoding="utf-8"
+    )
+    report = ingest([corpus], Settings.from_env({}, db=root / "db", embedder="hash"))
+    assert report.added == 3
+    qset = root / "set.jsonl"
+    qset.write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8"
+    )
+    return root / "db", qset
+
+
+def args(qset: Path, db: Path, **extra) -> argparse.Namespace:
+    values = dict(
+        set=str(qset),
+        db=str(db),
+        chroma_url=None,
+        judge="lexical",
+        json=False,
+        report=None,
+        baseline=None,
+        limit=None,
+    )
+    values.update(extra)
+    return argparse.Namespace(**values)
+
+
+def settings(db: Path) -> Settings:
+    return Settings.from_env({}, db=db, embedder="hash")
+
+
+def test_eval_writes_three_reports(store, tmp_path: Path, capsys) -> None:
+    db, qset = store
+    out = tmp_path / "report"
+    assert run_eval_command(args(qset, db, report=str(out)), settings(db)) == 0
+    assert "questions" in capsys.readouterr().out
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    summary = data["summary"]
+    assert summary["questions"] == 3
+    assert [r["id"] for r in data["items"]] == ["q1", "q2", "q3"]
+    assert data["items"][2]["answerable"] is False
+    assert summary["hit@k"] is not None and summary["latency_p50_ms"] > 0
+    assert 0.0 <= summary["false_refusal_rate"] <= 1.0
+    # q1 is answered by a verbatim quote of a1: correct, faithful, cited.
+    assert data["items"][0]["correct"] is True and data["items"][0]["faithfulness"] == 1.0
+    for row in data["items"]:
+        if not row["refused"]:
+            assert row["sentences"] and row["citations"]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| metric | value |" in md and "滨江大桥哪天正式通车" in md
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<table id='summary'>" in html and "<table id='questions'>" in html
+    assert html.count("<svg") == 4
+    assert "<script" not in html and "http" not in html.replace("http://www.w3.org", "")
+
+
+def test_eval_json_and_baseline_regression(store, tmp_path: Path, capsys) -> None:
+    db, qset = store
+    assert run_eval_command(args(qset, db, json=True, limit=2), settings(db)) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["summary"]["questions"] == 2
+    # A baseline that did better on everything: the run regresses, exit 1, highlighted.
+    better = {
+        k: (1.0 if isinstance(v, float) and not k.endswith("_ms") else v)
+        for k, v in result["summary"].items()
+    }
+    better["false_refusal_rate"] = 0.0
+    better["accuracy"] = 2.0  # impossible to reach: always a regression
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"summary": better}), encoding="utf-8")
+    out = tmp_path / "r2"
+    code = run_eval_command(
+        args(qset, db, baseline=str(base), report=str(out), limit=2), settings(db)
+    )
+    assert code == 1
+    assert "REGRESSION" in capsys.readouterr().out
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "class='regressed'" in html and "<table id='comparison'>" in html
+
+
+def test_compare_directions() -> None:
+    now = {"summary": {"accuracy": 0.80, "false_refusal_rate": 0.10, "latency_p95_ms": 400.0}}
+    before = {"accuracy": 0.85, "false_refusal_rate": 0.05, "latency_p95_ms": 100.0}
+    flags = {c["metric"]: c["regressed"] for c in compare(now, before)}
+    assert flags == {"accuracy": True, "false_refusal_rate": True, "latency_p95_ms": True}
+    same = {c["metric"]: c["regressed"] for c in compare(now, now["summary"])}
+    assert not any(same.values())
+
+
+def test_eval_bad_inputs(store, tmp_path: Path, capsys) -> None:
+    db, _ = store
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"facts": ["x"]}\n', encoding="utf-8")
+    assert run_eval_command(args(bad, db), settings(db)) == 2
+    assert run_eval_command(args(tmp_path / "none.jsonl", db), settings(db)) == 2
+    assert run_eval_command(args("rgb:nope", db), settings(db)) == 2
+    assert "unknown RGB set" in capsys.readouterr().err
+    assert run_eval_command(args(bad, db, judge="llm"), settings(db)) == 2
+
+
+def test_svg_plots() -> None:
+    svg = svg_histogram([0.1, 0.5, 0.5, 1.0], "scores", lo=0.0, hi=1.0)
+    assert svg.startswith("<svg") and svg.count("<rect") == 10 and "n = 4" in svg
+    line = svg_line([(1.0, 0.5), (2.0, 0.9)], "recall@k")
+    assert line.count("<circle") == 2 and "<polyline" in line
+
+
+def run_judge(lines: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", "judge", *extra],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_rag_judge_round_trip() -> None:
+    contexts = [ARTICLES[0]["text"], ARTICLES[2]["text"]]
+    lines = [
+        json.dumps(
+            {"answer": "滨江大桥将在5月20日正式通车。[1]", "contexts": contexts}, ensure_ascii=False
+        ),
+        json.dumps(
+            {
+                "answer": "滨江大桥将在6月20日正式通车。[1] 县里已启动二级抗旱应急响应。",
+                "contexts": [{"text": c} for c in contexts],
+            },
+            ensure_ascii=False,
+        ),
+        "not json",
+    ]
+    proc = run_judge(lines, "--json")
+    assert proc.returncode == 1, proc.stderr  # the bad line makes the exit status 1
+    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["score"] == 1.0 and out[0]["sentences"][0]["supported"] is True
+    assert out[1]["score"] == 0.5
+    assert [s["supported"] for s in out[1]["sentences"]] == [False, True]
+    assert "6" in out[1]["sentences"][0]["reason"]
+    assert out[2]["error"].startswith("line 3")

@@ -1,0 +1,86 @@
+"""The CI gate: threshold checks, exit codes, and the skip without ../shared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.gate import CONFIG, check, main
+
+# Synthetic article and questions (invented text).
+ARTICLE = (
+    "滨江大桥通车\n星河市政府3月12日宣布，新建的滨江大桥将在5月20日正式通车。"
+    "大桥全长1850米，总投资约42亿元。市长林晓东表示，大桥不收取通行费。\n"
+)
+QUESTIONS = [
+    {
+        "id": "g1",
+        "question": "滨江大桥哪天正式通车？",
+        "facts": [["5月20日"]],
+        "evidence": ["滨江大桥"],
+    },
+    {"id": "g2", "question": "星河市地铁的票价是多少钱？", "answerable": False},
+]
+
+
+def test_check_min_max_and_missing() -> None:
+    rows = check(
+        {"accuracy": 0.9, "latency_p95_ms": 300.0, "mrr": None},
+        {"min": {"accuracy": 0.8, "mrr": 0.5}, "max": {"latency_p95_ms": 200}},
+    )
+    assert {r["metric"]: r["ok"] for r in rows} == {
+        "accuracy": True,
+        "mrr": False,  # no value: fails rather than passing silently
+        "latency_p95_ms": False,
+    }
+
+
+def test_shipped_config_is_well_formed() -> None:
+    config = json.loads(CONFIG.read_text(encoding="utf-8"))
+    assert {"sample_pages", "rgb_zh_refine", "rgb_distractors"} <= set(config["runs"])
+    for spec in config["runs"].values():
+        assert spec["set"] and (spec.get("min") or spec.get("max"))
+        assert all(0 <= v <= 1 for v in spec.get("min", {}).values())
+
+
+def test_skips_without_shared(tmp_path: Path, capsys) -> None:
+    assert main([], shared=tmp_path / "absent") == 0
+    assert "skipped" in capsys.readouterr().out
+
+
+@pytest.fixture
+def gate_files(tmp_path: Path) -> tuple[Path, Path]:
+    shared = tmp_path / "shared"
+    (shared / "corpus").mkdir(parents=True)
+    (shared / "corpus" / "bridge.txt").write_text(ARTICLE, encoding="utf-8")
+    qset = tmp_path / "set.jsonl"
+    qset.write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8"
+    )
+    return shared, qset
+
+
+def write_config(path: Path, qset: Path, minimum: dict) -> Path:
+    spec = {
+        "set": str(qset),
+        "corpus": "corpus",
+        "embedder": "hash",
+        "min": minimum,
+        "max": {"latency_p95_ms": 5000},
+    }
+    path.write_text(json.dumps({"runs": {"tiny": spec}}), encoding="utf-8")
+    return path
+
+
+def test_gate_passes_and_fails_on_thresholds(gate_files, tmp_path: Path, capsys) -> None:
+    shared, qset = gate_files
+    good = write_config(tmp_path / "good.json", qset, {"hit@k": 0.5, "faithfulness": 0.9})
+    assert main(["--config", str(good)], shared=shared) == 0
+    out = capsys.readouterr().out
+    assert "tiny" in out and "hit@k" in out and "passed" in out
+    bad = write_config(tmp_path / "bad.json", qset, {"accuracy": 1.01})
+    assert main(["--config", str(bad), "--json"], shared=shared) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["rows"][0]["metric"] == "accuracy"

@@ -1,0 +1,187 @@
+"""Judges: the lexical judge catches changed facts and negations; the NLI judge loads a
+local 3-label cross-encoder; the LLM judge talks to a fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.judges import (
+    JudgeError,
+    JudgeUnavailable,
+    LexicalJudge,
+    LLMJudge,
+    NLIJudge,
+    answer_sentences,
+    judge_answer,
+    make_judge,
+    parse_claims,
+    verdicts_json,
+)
+from rag.config import Settings
+
+# Synthetic text (not from any real article).
+PASSAGE = (
+    "星河市网信办7月31日召见蓝湾科技高层，要求说明芯片的安全问题。"
+    "蓝湾科技首席执行官陈思远表示，公司产品没有任何后门。"
+    "该公司去年营收为42亿元，员工三千人。"
+)
+OTHER = "北岭县气象局表示，今年夏季降雨量比往年少三成，县里已启动抗旱应急响应。"
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalJudge:
+    return LexicalJudge()
+
+
+def test_lexical_supports_verbatim_and_traditional(lexical: LexicalJudge) -> None:
+    assert lexical.check("星河市网信办7月31日召见蓝湾科技高层。", [PASSAGE]).supported
+    traditional = "星河市網信辦7月31日召見藍灣科技高層。"
+    assert lexical.check(traditional, [PASSAGE]).supported
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        ("星河市网信办8月31日召见蓝湾科技高层。", "date"),
+        ("星河市網信辦7月30日召見藍灣科技高層。", "date"),
+        ("该公司去年营收为24亿元。", "number"),
+        ("蓝湾科技首席执行官陈思远表示，公司产品有后门。", "negation"),
+        ("星河市网信办7月31日没有召见蓝湾科技高层。", "negation"),
+        ("蓝湾科技首席执行官王建国表示，公司产品没有任何后门。", "name"),
+    ],
+)
+def test_lexical_catches_changed_facts(lexical: LexicalJudge, claim: str, why: str) -> None:
+    verdict = lexical.check(claim, [PASSAGE])
+    assert not verdict.supported, (why, verdict.reason)
+    assert verdict.score == 0.0
+
+
+def test_lexical_quantity_and_place(lexical: LexicalJudge) -> None:
+    assert not lexical.check("该公司去年营收为42亿元，员工五千人。", [PASSAGE]).supported
+    assert not lexical.check("南岭县气象局表示，今年夏季降雨量比往年少三成。", [OTHER]).supported
+    assert lexical.check("北岭县气象局表示，今年夏季降雨量比往年少三成。", [OTHER]).supported
+
+
+def test_lexical_negation_in_another_clause_is_fine(lexical: LexicalJudge) -> None:
+    source = "中国选手张明以0比2不敌对手，止步大师赛八强。"
+    assert lexical.check("止步大师赛八强。", [source]).supported
+
+
+def test_answer_sentences_markers_and_lead_in() -> None:
+    text = "根据检索到的文章：\n大桥5月20日通车。[1]\n营收增长17.5%[2][3]。没有来源的句子。"
+    assert answer_sentences(text) == [
+        ("大桥5月20日通车。", (1,)),
+        ("营收增长17.5%。", (2, 3)),
+        ("没有来源的句子。", ()),
+    ]
+
+
+def test_judge_answer_cited_uncited_and_precision(lexical: LexicalJudge) -> None:
+    answer = (
+        "星河市网信办7月31日召见蓝湾科技高层。[1][2]\n"  # [2] is not needed
+        "北岭县已启动抗旱应急响应。\n"  # no marker: checked against all contexts
+        "该公司去年营收为24亿元。[1]\n"  # wrong number
+        "员工三千人。[9]"  # marker out of range
+    )
+    verdicts = judge_answer(answer, [PASSAGE, OTHER], lexical)
+    assert [x.supported for x in verdicts] == [True, True, False, False]
+    assert [x.citation_ok for x in verdicts] == [True, False, False, False]
+    assert verdicts[0].precise == (True, False)
+    assert verdicts[3].precise == (False,)
+    out = verdicts_json(verdicts)
+    assert out["score"] == 0.5 and out["sentences"][2]["supported"] is False
+
+
+# --- NLI ----------------------------------------------------------------------------
+
+
+def build_tiny_nli(out_dir: Path) -> Path:
+    """A random 3-label BertForSequenceClassification with NLI label names."""
+    import torch
+    from tiny_models import _bert_config, _tokenizer
+    from transformers import BertForSequenceClassification
+
+    tok = _tokenizer(out_dir)
+    tok.save_pretrained(out_dir)
+    torch.manual_seed(0)
+    labels = {0: "contradiction", 1: "entailment", 2: "neutral"}
+    config = _bert_config(
+        len(tok), num_labels=3, id2label=labels, label2id={v: k for k, v in labels.items()}
+    )
+    BertForSequenceClassification(config).save_pretrained(out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_nli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_nli(tmp_path_factory.mktemp("tiny-nli") / "model")
+
+
+def test_nli_judge_loads_local_model_and_scores(tiny_nli: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_NLI_MODEL", str(tiny_nli))
+    judge = make_judge("nli")
+    assert isinstance(judge, NLIJudge) and str(tiny_nli) in judge.describe()
+    assert judge._entail == 1  # found by label name, not position
+    verdict = judge.check("大桥5月20日通车。[1]", [PASSAGE, OTHER])
+    assert 0.0 <= verdict.score <= 1.0
+    assert verdict.supported == (verdict.score >= judge.threshold)
+    assert NLIJudge(str(tiny_nli), threshold=0.0).check("x", [PASSAGE]).supported
+    strict = NLIJudge(str(tiny_nli), threshold=1.01).check("x", [PASSAGE])
+    assert not strict.supported and "contradiction" in strict.reason
+
+
+def test_nli_judge_fails_fast_without_model(tmp_path: Path) -> None:
+    with pytest.raises(JudgeUnavailable, match="RAG_NLI_MODEL"):
+        make_judge("nli", model=str(tmp_path / "no-such-model"))
+
+
+# --- LLM ----------------------------------------------------------------------------
+
+
+def test_llm_judge_needs_llm() -> None:
+    with pytest.raises(JudgeUnavailable, match="OPENAI_BASE_URL"):
+        make_judge("llm", Settings.from_env({}))
+
+
+def test_parse_claims_tolerates_fences() -> None:
+    text = '```json\n{"claims": [{"claim": "a", "supported": "true"}]}\n```'
+    assert parse_claims(text) == [{"claim": "a", "supported": True, "reason": ""}]
+    with pytest.raises(JudgeError):
+        parse_claims("I think it is supported.")
+
+
+def test_llm_judge_against_fake_server() -> None:
+    from fake_openai import FakeOpenAI, Reply, error
+
+    server = FakeOpenAI()
+    with server.running():
+        settings = Settings.from_env(
+            {}, llm_base_url=server.url, llm_model="fake-model", llm_api_key="sk-secret"
+        )
+        judge = make_judge("llm", settings)
+        assert isinstance(judge, LLMJudge) and "fake-model" in judge.describe()
+        ok = {"claims": [{"claim": "召见在7月31日", "supported": True, "reason": "句1"}]}
+        bad = {
+            "claims": [
+                {"claim": "召见在8月31日", "supported": False, "reason": "日期不符"},
+                {"claim": "对象是蓝湾科技", "supported": True, "reason": ""},
+            ]
+        }
+        server.push(Reply(text=json.dumps(ok, ensure_ascii=False)))
+        server.push(Reply(text=json.dumps(bad, ensure_ascii=False)))
+        assert judge.check("网信办7月31日召见蓝湾科技高层。[1]", [PASSAGE]).supported
+        verdict = judge.check("网信办8月31日召见蓝湾科技高层。", [PASSAGE])
+        assert not verdict.supported and verdict.score == 0.5 and "日期不符" in verdict.reason
+        sent = server.chat_requests()[-1]
+        assert "8月31日" in sent.text("user") and "PASSAGE 1" in sent.text("user")
+        assert sent.body["model"] == "fake-model"
+        server.push(Reply(text="not json at all"))
+        with pytest.raises(JudgeError, match="JSON"):
+            judge.check("x", [PASSAGE])
+        server.push(error(500), error(500))
+        with pytest.raises(JudgeError) as info:
+            judge.check("x", [PASSAGE])
+        assert "sk-secret" not in str(info.value)
