@@ -32,12 +32,16 @@ ingest: install
 		echo "No corpus at $(CORPUS): run 'make run CORPUS=/path/to/pages'"; exit 2; \
 	fi
 
-run: ingest
-	$(VENV)/bin/rag info --db "$(DB)"
+run: install
+	@if [ -d "$(CORPUS)" ]; then corpus="--corpus $(CORPUS)"; else \
+		echo "No corpus at $(CORPUS): serving the store at $(DB) (make run CORPUS=/path/to/pages)"; fi; \
+	$(VENV)/bin/rag serve --db "$(DB)" $$corpus
 
 test: install
+	bash scripts/install_browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
+	$(PY) -m eval.gate
 
 lint: install
 	$(VENV)/bin/ruff check .

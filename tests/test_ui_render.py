@@ -1,0 +1,219 @@
+"""Pure parts of the web UI: escaping, highlights, citation links, refusals, checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.types import Answer, Citation, Hit
+from ui import render
+from ui.corpus import check_upload, looks_binary, safe_name, stage_uploads
+from ui.feedback import FeedbackLog, answer_record, rating_name
+from ui.i18n import EN, STRINGS, ZH, lang_from_accept, t
+from ui.serve import ServeError, check_bind, is_loopback, parse_auth, serve
+
+SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+PASSAGE = "第一句說明背景。第二句是答案：平台叫做<b>真相</b>。第三句無關。"
+
+
+def hit(n: int = 1, text: str = PASSAGE, **extra: object) -> Hit:
+    fields = {"title": f"標題{n}", "source": "測試報", "published": "2025-01-02T03:04:05"}
+    fields.update(extra)
+    return Hit(chunk_id=f"d{n}:v:0", doc_id=f"d{n}", text=text, **fields)  # type: ignore[arg-type]
+
+
+def cite(n: int, passage: str, quote: str, **extra: object) -> Citation:
+    start = passage.find(quote)
+    values = {"quote_start": start, "quote_end": start + len(quote), **extra}
+    return Citation(
+        n=n,
+        doc_id=f"d{n}",
+        chunk_id=f"d{n}:v:0",
+        title=f"標題{n}",
+        source="測試報",
+        published="2025-01-02",
+        url=None,
+        quote=quote,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_escape_everything_from_users_and_articles() -> None:
+    html = render.render_user(SCRIPT)
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    card = render.render_source_card(1, 1, hit(title=SCRIPT, source=SCRIPT, text=SCRIPT), [], EN)
+    assert "<script" not in card and "<img" not in card
+    assert render.esc(None) == ""
+    assert render.esc('"q"') == "&quot;q&quot;"
+
+
+def test_highlight_merges_clamps_and_escapes() -> None:
+    assert render.highlight("abcdef", [(1, 3), (2, 4)]) == "a<mark>bcd</mark>ef"
+    assert render.highlight("abc", [(-5, 1), (2, 99)]) == "<mark>a</mark>b<mark>c</mark>"
+    assert render.highlight("abc", [(2, 2), (3, 1)]) == "abc"  # empty/reversed spans
+    assert render.highlight("<a>", [(0, 3)]) == "<mark>&lt;a&gt;</mark>"
+    assert render.highlight("x\ny", []) == "x<br>y"
+
+
+def test_quote_span_uses_offsets_else_finds_the_quote() -> None:
+    quote = "第二句是答案：平台叫做<b>真相</b>。"
+    good = cite(1, PASSAGE, quote)
+    assert PASSAGE[slice(*render.quote_span(PASSAGE, good))] == quote
+    shifted = cite(1, PASSAGE, quote, quote_start=0, quote_end=len(quote))
+    assert render.quote_span(PASSAGE, shifted) == render.quote_span(PASSAGE, good)
+    missing = cite(1, PASSAGE, "不存在的句子", quote_start=-1, quote_end=-1)
+    assert render.quote_span(PASSAGE, missing) is None
+
+
+def test_source_card_marks_the_quote_escaped() -> None:
+    quote = "第二句是答案：平台叫做<b>真相</b>。"
+    card = render.render_source_card(3, 1, hit(), [cite(1, PASSAGE, quote)], ZH)
+    assert "<mark>第二句是答案：平台叫做&lt;b&gt;真相&lt;/b&gt;。</mark>" in card
+    assert 'id="src-3-1"' in card
+    assert "測試報" in card and "2025-01-02 03:04" in card
+    unverified = render.render_source_card(
+        3, 1, hit(), [cite(1, PASSAGE, quote, supported=False)], EN
+    )
+    assert t(EN, "unverified") in unverified
+
+
+def test_links_only_to_safe_urls() -> None:
+    assert render.safe_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "//evil", "", None):
+        assert render.safe_url(bad) is None
+    card = render.render_source_card(1, 1, hit(url="javascript:alert(1)"), [], EN)
+    assert "javascript:" not in card
+    card = render.render_source_card(1, 1, hit(url="https://example.com/x"), [], EN)
+    assert 'href="https://example.com/x"' in card and 'rel="noopener noreferrer"' in card
+
+
+def test_citation_markers_become_links() -> None:
+    html = render.link_markers("甲[1]乙[1，2]丙[2、1]丁[7]<i>[x]</i>", turn=4, n_sources=2)
+    assert html.count('class="cite"') == 5
+    assert 'href="#src-4-1"' in html and 'href="#src-4-2"' in html
+    assert "[7]" in html and "#src-4-7" not in html  # out of range: plain text
+    assert "&lt;i&gt;" in html
+
+
+def test_answer_and_refusal_look_different() -> None:
+    quote = "第二句是答案：平台叫做<b>真相</b>。"
+    answer = Answer(
+        text=f"{quote}[1]", refused=False, citations=[cite(1, PASSAGE, quote)], contexts=[hit()]
+    )
+    html = render.render_answer(answer, 1, EN)
+    assert html.startswith('<div class="answer">') and "refusal" not in html
+    assert 'href="#src-1-1"' in html and "copy-answer" in html
+    refusal = Answer(text=STRINGS[ZH]["refused"], refused=True, contexts=[hit(1), hit(2)])
+    html = render.render_answer(refusal, 2, ZH)
+    assert html.startswith('<div class="refusal"')
+    assert t(ZH, "possibly_related") in html
+    assert 'href="#src-2-1"' in html and 'href="#src-2-2"' in html
+    # Both related passages are in the sources panel so their links open something.
+    panel = render.render_sources([render.Turn(2, "問題", refusal)], ZH)
+    assert 'id="src-2-1"' in panel and 'id="src-2-2"' in panel
+
+
+def test_sources_panel_keeps_turns_and_marks_latest() -> None:
+    quote = "第三句無關。"
+    answer = Answer(
+        text=f"{quote}[1]", refused=False, citations=[cite(1, PASSAGE, quote)], contexts=[hit()]
+    )
+    panel = render.render_sources([render.Turn(1, "q1", answer), render.Turn(2, "q2", answer)], EN)
+    assert panel.count('class="src-turn') == 2
+    assert '<div class="src-turn latest" data-turn="2">' in panel
+    assert "<mark>第三句無關。</mark>" in panel
+    assert "empty" in render.render_sources([], EN)
+
+
+def test_status_line_names_the_mode() -> None:
+    mode = {"embedder": "hash", "retrieval": "hybrid", "llm": "extractive (no LLM configured)"}
+    html = render.render_status(mode, 2, 10, "2026-01-02T03:04:05+00:00", EN)
+    assert "extractive: no LLM configured" in html and "2 documents, 10 chunks" in html
+    assert "2026-01-02 03:04" in html
+    assert t(ZH, "never") in render.render_status(mode, 0, 0, None, ZH)
+
+
+def test_interface_language_follows_accept_language() -> None:
+    assert lang_from_accept("zh-TW,zh;q=0.9,en;q=0.8") == ZH
+    assert lang_from_accept("zh-CN") == ZH
+    assert lang_from_accept("en-US,en;q=0.9,zh-TW;q=0.8") == EN
+    assert lang_from_accept("fr-FR,zh-HK;q=0.5") == ZH
+    assert lang_from_accept("") == EN and lang_from_accept(None) == EN
+    assert STRINGS[EN].keys() == STRINGS[ZH].keys()
+
+
+def test_corpus_rows_filter_and_sort() -> None:
+    class Rec:
+        def __init__(self, doc_id: str, title: str, source: str | None, published: str | None):
+            self.doc_id, self.title, self.source, self.published = doc_id, title, source, published
+            self.n_chunks, self.path = 3, f"/x/{doc_id}.txt"
+
+    records = [Rec("a", "輝達新聞", "甲報", "2025-01-01"), Rec("b", "Other", None, "2025-02-01")]
+    assert [r[4] for r in render.corpus_rows(records)] == ["b", "a"]
+    assert [r[4] for r in render.corpus_rows(records, "甲報")] == ["a"]
+    assert render.corpus_rows(records, "nothing") == []
+
+
+def test_upload_checks(tmp_path: Path) -> None:
+    good = tmp_path / "新聞.md"
+    good.write_text("# 標題\n\n內容。", encoding="utf-8")
+    assert check_upload(good, good.name, 1, EN) is None
+    binary = tmp_path / "fake.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR" * 10)
+    assert "binary" in check_upload(binary, binary.name, 1, EN)
+    big = tmp_path / "big.txt"
+    big.write_text("字" * 400_000, encoding="utf-8")  # 1.2 MB
+    assert "MB limit" in check_upload(big, big.name, 1, EN)
+    pdf = tmp_path / "x.pdf"
+    pdf.write_text("x")
+    assert "not accepted" in check_upload(pdf, pdf.name, 1, EN)
+    empty = tmp_path / "e.txt"
+    empty.write_text("")
+    assert "empty" in check_upload(empty, empty.name, 1, EN)
+    assert not looks_binary("中文\n\tok".encode())
+    staged = stage_uploads([good, binary, pdf], tmp_path / "up", 1, ZH)
+    assert [p.name for p in staged.paths] == ["新聞.md"] and len(staged.errors) == 2
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("a b<c>.md") == "a_b_c_.md"
+
+
+def test_feedback_is_appended_as_jsonl(tmp_path: Path) -> None:
+    log = FeedbackLog(tmp_path / "db" / "feedback.jsonl")
+    quote = "第三句無關。"
+    answer = Answer(
+        text=f"{quote}[1]", refused=False, citations=[cite(1, PASSAGE, quote)], contexts=[hit()]
+    )
+    record = answer_record("問題？", answer)
+    log.add(record, "up")
+    log.add(record, rating_name(False), "  不準確  ")
+    lines = [json.loads(x) for x in (tmp_path / "db" / "feedback.jsonl").read_text().splitlines()]
+    assert [x["rating"] for x in lines] == ["up", "down"]
+    assert lines[1]["comment"] == "不準確" and lines[1]["id"] == lines[0]["id"]
+    assert lines[0]["question"] == "問題？" and lines[0]["citations"][0]["quote"] == quote
+    assert {"timestamp", "answer", "citations", "rating", "comment"} <= lines[0].keys()
+    assert rating_name(True) == "up" and rating_name("Dislike") == "down"
+
+
+def test_serve_refuses_open_bind_without_auth(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("RAG_AUTH", raising=False)
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    with pytest.raises(ServeError, match="--auth"):
+        check_bind("0.0.0.0", None)
+    check_bind("0.0.0.0", ("u", "p"))
+    check_bind("127.0.0.1", None)
+    assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
+    with pytest.raises(ServeError):
+        parse_auth("alice")
+    monkeypatch.setenv("RAG_AUTH", "bob:pw")
+    assert parse_auth(None) == ("bob", "pw")
+    monkeypatch.delenv("RAG_AUTH")
+    from rag.config import Settings
+
+    assert serve(Settings(), host="0.0.0.0", port=1) == 2
+    assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err

@@ -1,0 +1,218 @@
+"""Interface strings in English and Traditional Chinese, and picking one from the browser.
+
+Only the interface is translated; article text and answers are always shown in the
+script they were written in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN = "en"
+ZH = "zh-Hant"
+
+STRINGS: dict[str, dict[str, str]] = {
+    EN: {
+        "title": "News Q&A: answers with sources",
+        "tab_chat": "Chat",
+        "tab_corpus": "Articles",
+        "tab_inspect": "Retrieval inspector",
+        "question": "Question",
+        "placeholder": "Ask about the articles, e.g. 川普透過哪個平台宣佈允許H200出口？",
+        "ask": "Ask",
+        "clear": "Clear chat",
+        "chat_label": "Conversation",
+        "chat_empty": "Ask a question about the news articles. Answers quote the articles "
+        "and cite them as [1], [2]; click a marker to read the source.",
+        "sources": "Sources",
+        "sources_empty": "The sources of an answer appear here. Click a [n] marker to open one.",
+        "sources_for": "Sources for: {question}",
+        "possibly_related": "Possibly related passages",
+        "refused": "No answer found in the articles",
+        "copy": "Copy answer",
+        "copied": "Copied",
+        "open_link": "Open the article",
+        "unverified": "citation not verified",
+        "no_date": "no date",
+        "no_outlet": "unknown outlet",
+        "warning": "Note",
+        "error": "Cannot ask this question: {error}",
+        "err_empty": "the question is empty.",
+        "err_long": "the question is {n:,} characters long; the limit is {limit:,}.",
+        "err_failed": "something went wrong while answering ({error}). Please try again.",
+        "feedback_thanks": "Thanks: your rating was saved. You can add a comment below.",
+        "feedback_comment": "Comment on the rated answer (optional)",
+        "feedback_send": "Send comment",
+        "feedback_saved": "Comment saved.",
+        "feedback_none": "Rate an answer with the thumbs first.",
+        "status": "Embedder: {embedder} · Retrieval: {retrieval} · LLM: {llm} · "
+        "{documents} documents, {chunks} chunks · Last ingest: {last}",
+        "never": "never",
+        "llm_none": "extractive: no LLM configured",
+        "search_articles": "Search titles and outlets",
+        "articles": "Articles in the store",
+        "col_title": "Title",
+        "col_outlet": "Outlet",
+        "col_date": "Date",
+        "col_chunks": "Chunks",
+        "col_id": "ID",
+        "delete_pick": "Article to delete",
+        "delete": "Delete article",
+        "deleted": "Deleted “{title}” and its {n} chunks.",
+        "delete_none": "Pick an article to delete first.",
+        "delete_missing": "That article is no longer in the store.",
+        "upload": "Upload articles (.txt, .html, .htm, .md, .jsonl; up to {mb:g} MB each)",
+        "ingest": "Add to the store",
+        "ingest_none": "Choose one or more files first.",
+        "ingest_done": "{added} added, {updated} updated, {unchanged} unchanged, "
+        "{duplicates} duplicates, {failed} failed. The store now holds {documents} "
+        "documents, {chunks} chunks.",
+        "ingest_progress": "Ingesting",
+        "file_type": "{name}: type not accepted (allowed: {allowed}).",
+        "file_size": "{name}: {mb:.1f} MB is over the {limit:g} MB limit.",
+        "file_binary": "{name}: looks like a binary file, not text.",
+        "file_empty": "{name}: the file is empty.",
+        "file_failed": "{name}: {error}",
+        "inspect_query": "Query",
+        "inspect_k": "Passages",
+        "inspect_run": "Search",
+        "inspect_hint": "Ranked passages with their dense (cosine), lexical (BM25) and "
+        "final fused scores.",
+        "col_rank": "Rank",
+        "col_score": "Fused",
+        "col_dense": "Dense",
+        "col_lexical": "Lexical",
+        "col_passage": "Passage",
+        "examples": "Example questions",
+    },
+    ZH: {
+        "title": "新聞問答：附來源的回答",
+        "tab_chat": "對話",
+        "tab_corpus": "文章",
+        "tab_inspect": "檢索檢視",
+        "question": "問題",
+        "placeholder": "針對文章提問，例如：川普透過哪個平台宣佈允許H200出口？",
+        "ask": "提問",
+        "clear": "清除對話",
+        "chat_label": "對話",
+        "chat_empty": "針對新聞文章提問。回答會引用文章並標註 [1]、[2]；點選標註即可閱讀來源。",
+        "sources": "來源",
+        "sources_empty": "回答的來源會顯示在這裡。點選 [n] 標註即可開啟。",
+        "sources_for": "來源：{question}",
+        "possibly_related": "可能相關的段落",
+        "refused": "文章中找不到答案",
+        "copy": "複製回答",
+        "copied": "已複製",
+        "open_link": "開啟原文",
+        "unverified": "引用未經驗證",
+        "no_date": "無日期",
+        "no_outlet": "來源不明",
+        "warning": "注意",
+        "error": "無法處理這個問題：{error}",
+        "err_empty": "問題是空的。",
+        "err_long": "問題長達 {n:,} 個字元，上限為 {limit:,}。",
+        "err_failed": "回答時發生錯誤（{error}），請再試一次。",
+        "feedback_thanks": "謝謝，評分已儲存。可在下方補充意見。",
+        "feedback_comment": "對已評分回答的意見（選填）",
+        "feedback_send": "送出意見",
+        "feedback_saved": "意見已儲存。",
+        "feedback_none": "請先用讚或倒讚評分一則回答。",
+        "status": "嵌入模型：{embedder}・檢索：{retrieval}・語言模型：{llm}・"
+        "{documents} 篇文章、{chunks} 個段落・最近匯入：{last}",
+        "never": "尚未匯入",
+        "llm_none": "擷取式：未設定語言模型",
+        "search_articles": "搜尋標題與媒體",
+        "articles": "資料庫中的文章",
+        "col_title": "標題",
+        "col_outlet": "媒體",
+        "col_date": "日期",
+        "col_chunks": "段落數",
+        "col_id": "編號",
+        "delete_pick": "要刪除的文章",
+        "delete": "刪除文章",
+        "deleted": "已刪除「{title}」及其 {n} 個段落。",
+        "delete_none": "請先選擇要刪除的文章。",
+        "delete_missing": "這篇文章已不在資料庫中。",
+        "upload": "上傳文章（.txt、.html、.htm、.md、.jsonl；每個檔案上限 {mb:g} MB）",
+        "ingest": "加入資料庫",
+        "ingest_none": "請先選擇一個或多個檔案。",
+        "ingest_done": "新增 {added}、更新 {updated}、未變更 {unchanged}、重複 {duplicates}、"
+        "失敗 {failed}。資料庫現有 {documents} 篇文章、{chunks} 個段落。",
+        "ingest_progress": "匯入中",
+        "file_type": "{name}：不接受此檔案類型（允許：{allowed}）。",
+        "file_size": "{name}：{mb:.1f} MB 超過 {limit:g} MB 上限。",
+        "file_binary": "{name}：看起來是二進位檔，不是文字檔。",
+        "file_empty": "{name}：檔案是空的。",
+        "file_failed": "{name}：{error}",
+        "inspect_query": "查詢",
+        "inspect_k": "段落數",
+        "inspect_run": "搜尋",
+        "inspect_hint": "依排名列出段落，以及其向量（餘弦）、詞彙（BM25）與最終融合分數。",
+        "col_rank": "排名",
+        "col_score": "融合",
+        "col_dense": "向量",
+        "col_lexical": "詞彙",
+        "col_passage": "段落",
+        "examples": "範例問題",
+    },
+}
+
+# Locales the browser may report; every Chinese one gets the Traditional interface
+# (the interface has no Simplified strings, and article text is never converted).
+_GRADIO_LOCALES = {
+    "en": EN,
+    "zh": ZH,
+    "zh-TW": ZH,
+    "zh-HK": ZH,
+    "zh-MO": ZH,
+    "zh-CN": ZH,
+    "zh-SG": ZH,
+    "zh-Hant": ZH,
+    "zh-Hans": ZH,
+}
+
+
+def lang_from_accept(header: str | None) -> str:
+    """The interface language for an Accept-Language header: zh-Hant for any Chinese
+    preference ranked above English, else English."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag:
+            ranked.append((-quality, position, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag.startswith("zh"):
+            return ZH
+        if tag.startswith("en"):
+            return EN
+    return EN
+
+
+def t(lang: str, key: str, **values: Any) -> str:
+    """The interface string ``key`` in ``lang`` (English when missing), formatted."""
+    text = STRINGS.get(lang, STRINGS[EN]).get(key) or STRINGS[EN][key]
+    return text.format(**values) if values else text
+
+
+def gradio_i18n(**values: Any):  # type: ignore[no-untyped-def]
+    """A ``gr.I18n`` so static labels follow the browser language in the frontend;
+    ``values`` fill the placeholders of labels such as the upload size limit."""
+    import gradio as gr
+
+    def filled(lang: str) -> dict[str, str]:
+        out = {}
+        for key, text in STRINGS[lang].items():
+            try:
+                out[key] = text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                out[key] = text  # a per-request string with other placeholders
+        return out
+
+    tables = {lang: filled(lang) for lang in STRINGS}
+    return gr.I18n(**{locale: tables[lang] for locale, lang in _GRADIO_LOCALES.items()})

@@ -1,0 +1,163 @@
+"""``rag serve``: ingest the corpus if given, then serve the web UI (local, offline)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, apply_offline_env
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+class ServeError(ValueError):
+    """A serve request that must not go ahead (e.g. open to the network without auth)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """``user:pass`` (from --auth, else env RAG_AUTH) -> (user, pass); None when unset."""
+    auth = auth or os.environ.get("RAG_AUTH") or None
+    if auth is None:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise ServeError("--auth / RAG_AUTH must look like user:password (both non-empty)")
+    return user, password
+
+
+def check_bind(host: str, auth: tuple[str, str] | None) -> None:
+    """Refuse to listen beyond this machine without a login."""
+    if not is_loopback(host) and auth is None:
+        raise ServeError(
+            f"refusing to serve on {host} without a login: anyone on the network could "
+            "use it. Pass --auth user:password (or set RAG_AUTH), or bind 127.0.0.1."
+        )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Running:
+    """A launched app: its Blocks, the local URL, and the Assistant behind it."""
+
+    demo: Any
+    url: str
+    assistant: Any
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+def start(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    auth: tuple[str, str] | None = None,
+    block: bool = False,
+    quiet: bool = True,
+    assistant: Any = None,
+) -> Running:
+    """Build and launch the app; returns at once unless ``block``. ``assistant`` may be
+    given (tests pass one to observe it)."""
+    apply_offline_env()
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from rag.assistant import Assistant
+    from ui.app import build_app, launch_options
+
+    check_bind(host, auth)
+    assistant = assistant or Assistant(settings)
+    # Load the indexes and tokenizers now, not on the first user's question.
+    assistant.retriever.search("warm up", 1)
+    demo = build_app(settings, assistant)
+    port = port or free_port(host)
+    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        ssr_mode=False,
+        auth=auth,
+        prevent_thread_lock=True,
+        quiet=quiet,
+        show_error=False,
+        inbrowser=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        footer_links=["api", "settings"],
+        **launch_options(settings),
+    )
+    if block:  # the banner only once the port is really ours
+        _print_banner(running, settings, assistant, host)
+        try:
+            demo.block_thread()
+        finally:
+            demo.close()
+    return running
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: str | None = None,
+    corpus: str | Path | None = None,
+) -> int:
+    """Ingest ``corpus`` (changed files only), print the URL and mode, serve until ^C."""
+    try:
+        login = parse_auth(auth)
+        check_bind(host, login)
+    except ServeError as exc:
+        print(f"rag serve: error: {exc}", file=sys.stderr)
+        return 2
+    if corpus:
+        from ingest.pipeline import ingest
+
+        report = ingest([corpus], settings)
+        print(
+            f"ingested {corpus}: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.failed)} failed; "
+            f"store: {report.documents} documents, {report.chunks} chunks"
+        )
+        for failure in report.failed[:10]:
+            print(f"  ! {failure.path}: {failure.error}", file=sys.stderr)
+    start(settings, host=host, port=port, auth=login, block=True, quiet=True)
+    return 0
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _print_banner(running: Running, settings: Settings, assistant: Any, host: str) -> None:
+    mode = assistant.mode
+    store = assistant.retriever.store
+    print(f"serving {running.url}" + (f"  (bound to {host})" if host != "127.0.0.1" else ""))
+    print(f"  store:     {settings.chroma_url or settings.db}")
+    print(f"  articles:  {store.count_documents()} documents, {store.count_chunks()} chunks")
+    print(f"  embedder:  {mode['embedder']}")
+    print(f"  retrieval: {mode['retrieval']}")
+    print(f"  llm:       {mode['llm']}")
+    print("  press Ctrl+C to stop", flush=True)
