@@ -12,10 +12,21 @@ NUM_HASHES = 64
 BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 Jaccard almost always meet in a band
 SHINGLE = 5
 MAX_BUCKET = 50
-_PRIME = np.uint64((1 << 61) - 1)
-_rng = np.random.default_rng(20251209)  # fixed seed: signatures must be stable across runs
-_A = _rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+# One seed per hash function, fixed: signatures must be stable across runs.
+_SEEDS = np.random.default_rng(20251209).integers(0, 2**63, NUM_HASHES, dtype=np.uint64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: a full-avalanche 64-bit hash (wrapping arithmetic).
+
+    A linear (a*x + b) mod p family with 31-bit a and x is nearly monotone in x, so every
+    function would pick the same minimum shingle; this does not.
+    """
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def signature(text: str) -> np.ndarray:
@@ -28,9 +39,8 @@ def signature(text: str) -> np.ndarray:
     shingles = np.zeros(len(chars) - SHINGLE + 1, dtype=np.uint64)
     for offset in range(SHINGLE):  # polynomial rolling hash, wraps mod 2**64
         shingles = shingles * np.uint64(1_000_003) + chars[offset : offset + len(shingles)]
-    shingles = np.unique(shingles & np.uint64(0x7FFFFFFF))
-    hashed = (_A[:, None] * shingles[None, :] + _B[:, None]) % _PRIME
-    return (hashed.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    hashed = _mix(np.unique(shingles)[None, :] ^ _SEEDS[:, None])
+    return (hashed.min(axis=1) >> np.uint64(32)).astype(np.uint32)
 
 
 def to_hex(sig: np.ndarray) -> str:

@@ -217,3 +217,22 @@ def test_sentence_transformers_embedder_end_to_end(tmp_path, tiny_st_model):
     store = Store.open(settings)
     hits = store.dense_search(store.embedder.embed_query("監管機構"), k=3)
     assert len(hits) == 3 and all(-1.01 <= h[1] <= 1.01 for h in hits)
+
+
+def test_minhash_separates_unrelated_texts_and_finds_edited_copies():
+    import random
+
+    from ingest.dedup import near_duplicates, signature, similarity
+
+    rng = random.Random(3)
+
+    def prose(n: int) -> str:
+        return "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(n))
+
+    texts = [prose(600) for _ in range(30)]
+    sigs = {str(i): signature(t) for i, t in enumerate(texts)}
+    assert max(similarity(sigs["0"], sigs[str(i)]) for i in range(1, 30)) < 0.2
+    edited = texts[5][:280] + "（本報訊）" + texts[5][280:590]
+    assert similarity(signature(edited), sigs["5"]) > 0.8
+    pairs = near_duplicates({"copy": signature(edited)}, sigs)
+    assert [(a, b) for a, b, _ in pairs] == [("copy", "5")]
