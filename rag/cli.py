@@ -274,7 +274,7 @@ def print_answer(question: str, answer) -> None:  # type: ignore[no-untyped-def]
         print(f"! {warning}")
     if answer.citations:
         print()
-    for c in answer.citations:
+    for c in {c.n: c for c in answer.citations}.values():  # each source once
         meta = " · ".join(x for x in (c.source, c.published) if x)
         print(
             f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + (f" {c.url}" if c.url else "")

@@ -51,8 +51,8 @@ def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evide
             break
         chosen.append(best)
         pool.remove(best)
-    # Read in passage order: by hit, then position.
-    return sorted(chosen, key=lambda e: (e.hit_index, e.start))
+    # Best first: the reader sees the answer before the context around it.
+    return chosen
 
 
 def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
