@@ -94,7 +94,7 @@ def summarize(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
     """The summary metrics over per-question rows (None where nothing applies)."""
     answerable = [r for r in rows if r["answerable"]]
     with_facts = [r for r in answerable if "correct" in r]
-    with_evidence = [r for r in answerable if r["evidence"]]
+    with_evidence = [r for r in answerable if r.get("evidence")]
     ranks = [r["evidence_ranks"] for r in with_evidence]
     sentences = [s for r in rows for s in r["sentences"]]
     cited = [p for s in sentences for p in s["precise"]]
@@ -123,7 +123,7 @@ def summarize(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
 
 
 def recall_curve(rows: Sequence[dict[str, Any]], k: int) -> dict[int, float | None]:
-    ranks = [r["evidence_ranks"] for r in rows if r["answerable"] and r["evidence"]]
+    ranks = [r["evidence_ranks"] for r in rows if r["answerable"] and r.get("evidence")]
     return {i: m.mean(m.recall_at_k(x, i) for x in ranks) for i in range(1, k + 1)}
 
 

@@ -191,8 +191,11 @@ def _sentence_initial(text: str, pos: int) -> bool:
 def latin_in(token: str, folded_text: str) -> bool:
     """``token`` occurs in ``folded_text`` as a whole token (h20 is not in h200); a code
     with digits also matches with spaces inside ("emnlp2022" in "emnlp 2022")."""
-    pattern = rf"(?<![a-z0-9]){re.escape(token)}(?![a-z0-9])"
-    if re.search(pattern, folded_text):
+    # A digit next to a letter is a token edge (2023q1 holds q1; 888plus holds plus),
+    # a digit next to a digit is not (h20 is not in h200).
+    before = r"(?<![a-z0-9])" if token[:1].isdigit() else r"(?<![a-z])"
+    after = r"(?![a-z0-9])" if token[-1:].isdigit() else r"(?![a-z])"
+    if re.search(rf"{before}{re.escape(token)}{after}", folded_text):
         return True
     if not any(c.isdigit() for c in token):
         return False

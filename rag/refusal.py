@@ -10,6 +10,7 @@ the question's key terms, weighted by rarity. Otherwise: refuse, with the reason
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -242,6 +243,9 @@ def _has_new_name(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     return False
 
 
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-./:%,")
+
+
 def candidate_spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans of a passage, over-long ones cut at commas."""
     spans: list[tuple[int, int]] = []
@@ -250,6 +254,9 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
             window = text[start : start + MAX_SENTENCE]
             cut = max(window.rfind(ch) for ch in "，,、；：")
             cut = start + cut + 1 if cut >= MAX_SENTENCE // 3 else start + MAX_SENTENCE
+            # Never cut inside a number, date or Latin word (…公告 2022-0|3-15).
+            while cut > start + 1 and text[cut - 1] in _TOKEN_CHARS and text[cut] in _TOKEN_CHARS:
+                cut -= 1
             spans.append((start, cut))
             start = cut
             while start < end and text[start].isspace():

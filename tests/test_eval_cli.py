@@ -204,3 +204,16 @@ def test_rag_judge_round_trip() -> None:
     assert [s["supported"] for s in out[1]["sentences"]] == [False, True]
     assert "6" in out[1]["sentences"][0]["reason"]
     assert out[2]["error"].startswith("line 3")
+
+
+def test_eval_set_without_evidence_field(store, tmp_path: Path, capsys) -> None:
+    db, _ = store
+    qset = tmp_path / "no_evidence.jsonl"
+    qset.write_text(
+        json.dumps({"question": "滨江大桥哪天正式通车？", "facts": ["通车"]}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert run_eval_command(args(qset, db, json=True), settings(db)) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["questions"] == 1 and summary["hit@k"] is None

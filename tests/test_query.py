@@ -78,3 +78,10 @@ def test_extract_facts() -> None:
     assert {"12", "16", "8.1", "1250.5"} <= facts.numbers
     assert 2025 in facts.years
     assert cn_to_int("二十三") == 23 and cn_to_int("两千") == 2000
+
+
+def test_latin_tokens_match_at_letter_digit_edges_only():
+    from rag.query import latin_in
+
+    assert latin_in("q1", "2023q1营收") and latin_in("plus", "骁龙888plus")
+    assert not latin_in("h20", "h200晶片") and not latin_in("h2", "h20")

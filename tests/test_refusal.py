@@ -81,3 +81,12 @@ def test_rgb_sample_floors() -> None:
 ACCURACY_FLOOR = 0.84
 FALSE_REFUSAL_CEILING = 0.08
 CORRECT_REFUSAL_FLOOR = 0.36
+
+
+def test_long_sentences_are_never_cut_inside_a_number():
+    from rag.refusal import MAX_SENTENCE, candidate_spans
+
+    text = "公告" * ((MAX_SENTENCE - 8) // 2) + "編號2022-03-15-0042之後續說明" + "內容" * 80 + "。"
+    for _start, end in candidate_spans(text):
+        assert not (text[end - 1 : end].isdigit() and text[end : end + 1].isdigit())
+        assert not (text[end - 1 : end] == "-" or text[end : end + 1] == "-")
