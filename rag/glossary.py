@@ -23,6 +23,7 @@ class Translation:
     analysis: str  # one Chinese form per matched phrase: what the answerer checks
     search: str  # every Chinese form: what retrieval searches
     matched: int  # English phrases found in the glossary
+    names: tuple[str, ...] = ()  # Chinese forms of capitalized phrases (Huawei, Beijing)
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +43,7 @@ def translate_question(question: str) -> Translation | None:
     table = glossary()
     analysis: list[str] = []
     search: list[str] = []
+    names: list[str] = []
     matched = 0
     i = 0
     while i < len(words):
@@ -49,6 +51,8 @@ def translate_question(question: str) -> Translation | None:
             phrase = " ".join(w.lower() for w in words[i : i + size])
             if phrase in table:
                 forms = table[phrase]
+                if _is_name(words[i], first=i == 0) and not words[i].isupper():
+                    names.append(forms[0])
                 analysis.append(forms[0])
                 search.extend(forms)
                 matched += 1
@@ -62,7 +66,8 @@ def translate_question(question: str) -> Translation | None:
             i += 1
     if not matched:
         return None
-    return Translation(" ".join(analysis), " ".join(dict.fromkeys(search)), matched)
+    search_text = " ".join(dict.fromkeys(search))
+    return Translation(" ".join(analysis), search_text, matched, tuple(names))
 
 
 def _is_name(word: str, *, first: bool) -> bool:

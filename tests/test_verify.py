@@ -72,3 +72,19 @@ def test_uncited_text_is_left_alone() -> None:
 def test_sentence_supported(claim: str, passage: str, ok: bool) -> None:
     result, reason = sentence_supported(claim, passage)
     assert result is ok, reason
+
+
+def test_english_claim_over_chinese_source_is_checked_by_its_terms():
+    from rag.verify import sentence_supported
+
+    source = "多個監管機構聯手勸阻國內科技企業採購輝達的H20晶片，官員表示出於國家安全考量。"
+    ok, _ = sentence_supported(
+        "Regulators discouraged tech firms from buying Nvidia H20 chips.", source
+    )
+    assert ok
+    wrong_company, reason = sentence_supported(
+        "Regulators discouraged tech firms from buying Huawei chips.", source
+    )
+    assert not wrong_company, reason
+    unrelated, _ = sentence_supported("The weather in the capital was sunny and warm.", source)
+    assert not unrelated
