@@ -27,6 +27,9 @@ SECTIONS: list[tuple[str, str, Callable[[object], object]]] = [
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rag.config import apply_offline_env
+
+    apply_offline_env()
     only = set(argv if argv is not None else sys.argv[1:])
     failed = []
     for title, module_name, call in SECTIONS:
