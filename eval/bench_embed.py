@@ -15,33 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
-
-
-def load_rgb(path: Path = RGB) -> tuple[list[str], list[str], list[set[int]]]:
-    """(passages, queries, positive passage ids per query), passages deduplicated."""
-    passages: list[str] = []
-    index: dict[str, int] = {}
-    queries: list[str] = []
-    positives: list[set[int]] = []
-
-    def pid(text: str) -> int:
-        if text not in index:
-            index[text] = len(passages)
-            passages.append(text)
-        return index[text]
-
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            queries.append(row["query"])
-            positives.append({pid(p) for p in row["positive"]})
-            for p in row["negative"]:
-                pid(p)
-    return passages, queries, positives
+from eval.bench_retrieval import RGB, load_rgb
 
 
 def evaluate(embedder, path: Path = RGB) -> dict:
