@@ -211,3 +211,29 @@ def test_assistant_sees_articles_ingested_after_it_started(tmp_path):
     later.write_text(json.dumps(ARTICLES[2], ensure_ascii=False) + "\n", encoding="utf-8")
     ingest([later], settings)
     assert "週三" in assistant.ask("颱風預計哪一天最接近陸地？").text
+
+
+def test_langchain_retriever_adapter_returns_documents_with_hit_fields(assistant):
+    from rag.retrieve import as_langchain_retriever
+
+    retriever = as_langchain_retriever(assistant.retriever, k=2)
+    docs = retriever.invoke("企業要在出貨前幾天提交申請？")
+    assert 1 <= len(docs) <= 2
+    assert "30天" in docs[0].page_content
+    assert docs[0].metadata["title"] == "晶片出口新規上路" and docs[0].metadata["rank"] == 1
+
+
+def test_cross_encoder_reranker_runs_in_retrieval(store_db, tiny_cross_encoder):
+    from rag import Assistant
+
+    settings = Settings.from_env({}, db=store_db, reranker=str(tiny_cross_encoder))
+    retriever = Assistant(settings).retriever
+    assert "cross-encoder" in retriever.describe()
+    hits = retriever.search("記憶體價格", k=3)
+    assert hits and [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    expected = retriever._reranker.score("記憶體價格", [h.text for h in hits])
+    assert [round(float(s), 5) for s in sorted(expected, reverse=True)] == [
+        round(s, 5) for s in scores
+    ]
