@@ -4,7 +4,9 @@ Cues, all on folded text: how much of the question's (IDF-weighted) wording the 
 covers, and how much one sentence window covers (proximity); whether the passage agrees
 with the question's years, dates and names; and whether the best-matching window holds a
 value of the asked type (a date for 何时/when, a number for 多少/how many, a year for
-哪一年). The cues are mixed linearly with the first-stage scores.
+哪一年). The cues are mixed linearly with the first-stage scores. Then the best dozen
+passages are rescored with the answerer's own sentence evidence (rag.refusal): the best
+sentence's relevance and whether it would let the answerer answer.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ class Weights:
     date: float = 1.0  # the passage holds the question's dates (- if it has other dates)
     names: float = 1.0  # share of the question's Latin names and quoted titles present
     answer_type: float = 1.0  # the best window holds a value of the asked type
+    # Answer-aware pass over the best ``evidence_depth`` passages: the answerer's own
+    # sentence evidence (rag.refusal) -- the best sentence's relevance, and whether it
+    # could answer at all (constraints met, answer type present, enough coverage).
+    evidence: float = 2.0
+    admissible: float = 0.5
+    evidence_depth: int = 12
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def rescore(
     question: str,
     candidates: Sequence[Candidate],
     idf_of: Callable[[list[str]], dict[str, float]],
-    weights: Weights = Weights(),
+    weights: Weights | None = None,
 ) -> list[tuple[str, float]]:
     """Candidates rescored, best first, as (chunk_id, score).
 
@@ -140,6 +148,7 @@ def rescore(
     """
     if not candidates:
         return []
+    weights = weights or Weights()
     info = analyze(question)
     tokens = query_tokens(question)
     idf = idf_of(tokens)
@@ -153,4 +162,44 @@ def rescore(
             + sum(getattr(weights, name) * value for name, value in c.items())
         )
         scored.append((cand.chunk_id, score))
-    return sorted(scored, key=lambda kv: -kv[1])
+    ranked = sorted(scored, key=lambda kv: -kv[1])
+    if weights.evidence_depth > 1 and (weights.evidence or weights.admissible):
+        ranked = _evidence_pass(info, candidates, ranked, weights)
+    return ranked
+
+
+def _doc_of(chunk_id: str) -> str:
+    """The document part of a store chunk id (``doc_id:version:index``)."""
+    parts = chunk_id.rsplit(":", 2)
+    return parts[0] if len(parts) == 3 else chunk_id
+
+
+def _evidence_pass(
+    info: QueryInfo,
+    candidates: Sequence[Candidate],
+    ranked: list[tuple[str, float]],
+    weights: Weights,
+) -> list[tuple[str, float]]:
+    """Re-sort the head of ``ranked`` by adding the answerer's sentence evidence."""
+    from rag.refusal import passes, rank_evidence
+    from rag.types import Hit
+
+    depth = min(weights.evidence_depth, len(ranked))
+    text_of = {c.chunk_id: c.text for c in candidates}
+    head = ranked[:depth]
+    hits = [
+        Hit(chunk_id=cid, doc_id=_doc_of(cid), text=text_of[cid], title="", end=len(text_of[cid]))
+        for cid, _ in head
+    ]
+    n_docs = len({h.doc_id for h in hits})
+    best: dict[int, float] = {}
+    ok: dict[int, float] = {}
+    for e in rank_evidence(info, hits):
+        best[e.hit_index] = max(best.get(e.hit_index, 0.0), e.relevance)
+        if passes(info, e, n_docs):
+            ok[e.hit_index] = 1.0
+    rescored = [
+        (cid, score + weights.evidence * best.get(i, 0.0) + weights.admissible * ok.get(i, 0.0))
+        for i, (cid, score) in enumerate(head)
+    ]
+    return sorted(rescored, key=lambda kv: -kv[1]) + ranked[depth:]

@@ -262,6 +262,9 @@ class QueryInfo:
     terms: list[str]  # folded content words, question words and stopwords removed
     answer_type: str  # one of ANSWER_TYPES
     facts: Facts = field(default_factory=Facts)  # the question's hard constraints
+    # The term(s) the question word attaches to (the asked relation: 《X》的编剧是谁 ->
+    # 编剧; 谁是X的船长 -> 船长; no question word: the last term).
+    focus: list[str] = field(default_factory=list)
 
     @property
     def constraints(self) -> list[str]:
@@ -316,7 +319,11 @@ def analyze(question: str) -> QueryInfo:
     folded = fold(question).strip()
     facts = extract_facts(question, latin_all=lang != "en")
     terms: list[str] = []
+    previous = ""
     for word in tokenize(folded):
+        previous, after_wh = word, previous in ("哪", "几")
+        if after_wh and len(word) == 1:  # 哪|天, 几|位: jieba split the question word
+            continue
         if _PUNCT.match(word) or word in _ZH_STOP or word in _EN_STOP or word in _MONTHS:
             continue
         if re.fullmatch(r"[\d.,%]+", word):  # numbers are constraints, not terms
@@ -327,4 +334,41 @@ def analyze(question: str) -> QueryInfo:
             continue
         if word not in terms:
             terms.append(word)
-    return QueryInfo(question, folded, lang, terms, answer_type(folded), facts)
+    return QueryInfo(
+        question, folded, lang, terms, answer_type(folded), facts, focus_terms(folded, terms)
+    )
+
+
+_WH_WORD = re.compile(
+    r"^(?:谁|什么|什么样|什么时候|哪.*|多少.*|几.*|何时|何地|何处|为何|为什么|如何|怎么|怎样|是否)$"
+)
+
+
+def focus_terms(folded: str, terms: list[str]) -> list[str]:
+    """The key term next to the (first) question word: on its left when the question
+    ends with it (X的编剧是谁), on its right when it sits inside (X是谁创立的), the last
+    term when it opens the question (谁是X的船长) or when there is none (X男单冠军)."""
+    if not terms:
+        return []
+    words = tokenize(folded)
+    known = set(terms)
+    asks = [i for i, w in enumerate(words) if _WH_WORD.match(w)]
+    if not asks:
+        return terms[-1:]
+    at = asks[0]
+
+    def nearest(indices: range) -> list[str]:
+        for j in indices:
+            if words[j] in known and len(words[j]) > 1:
+                return [words[j]]
+            if _PUNCT.match(words[j]) or words[j] not in _ZH_STOP:
+                return []
+        return []
+
+    before = any(w in known for w in words[:at])
+    after = any(w in known for w in words[at + 1 :])
+    if not after:
+        return nearest(range(at - 1, -1, -1))
+    if not before:
+        return terms[-1:]
+    return nearest(range(at + 1, len(words))) or nearest(range(at - 1, -1, -1))

@@ -105,6 +105,7 @@ def glossary_overlap(english: str, folded_source: str) -> float | None:
     translation = translate_question(english)
     if translation is None:
         return None
+
     def present(term: str) -> bool:
         return any(v in folded_source for v in variants(term))
 

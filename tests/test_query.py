@@ -85,3 +85,16 @@ def test_latin_tokens_match_at_letter_digit_edges_only():
 
     assert latin_in("q1", "2023q1营收") and latin_in("plus", "骁龙888plus")
     assert not latin_in("h20", "h200晶片") and not latin_in("h2", "h20")
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("《星海谣》的编剧是谁？", ["编剧"]),  # question word last: the term before it
+        ("谁是星海号飞船的船长？", ["船长"]),  # question word first: the last term
+        ("星河科技是谁创立的？", ["创立"]),  # inside: the term after it
+        ("2024年星海杯男单冠军", ["冠军"]),  # no question word: the last term
+    ],
+)
+def test_focus_terms(question: str, focus: list[str]) -> None:
+    assert analyze(question).focus == focus

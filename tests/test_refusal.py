@@ -26,7 +26,13 @@ BRIDGE = hits(
 
 
 def test_answers_when_year_and_type_match() -> None:
-    refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), BRIDGE)
+    # Three documents: the date must be repeated by a second one (see the tests of
+    # corroboration below); a two-document store answers from one.
+    again = hits("据报道，星海跨海大桥5月20日正式通车。")[0]
+    again.doc_id = "d9"
+    refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), [*BRIDGE, again])
+    assert not refuse, reason
+    refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), BRIDGE[:2])
     assert not refuse, reason
 
 
@@ -77,10 +83,13 @@ def test_rgb_sample_floors() -> None:
     assert result["correct_refusal_rate"] >= CORRECT_REFUSAL_FLOOR
 
 
-# Measured on this sample: accuracy 0.87, false refusals 0.05, correct refusals 0.41.
-ACCURACY_FLOOR = 0.84
-FALSE_REFUSAL_CEILING = 0.08
-CORRECT_REFUSAL_FLOOR = 0.36
+# Measured on this sample (plain BM25 top 5, no answer-aware rescoring): accuracy 0.84,
+# false refusals 0.11, correct refusals 0.69. The corroboration bar trades some false
+# refusals on this weaker retrieval for many more correct ones (before: 0.87 / 0.05 /
+# 0.41); through the real pipeline false refusals stay under 5% (eval/gate.json).
+ACCURACY_FLOOR = 0.82
+FALSE_REFUSAL_CEILING = 0.13
+CORRECT_REFUSAL_FLOOR = 0.55
 
 
 def test_long_sentences_are_never_cut_inside_a_number():
@@ -90,3 +99,87 @@ def test_long_sentences_are_never_cut_inside_a_number():
     for _start, end in candidate_spans(text):
         assert not (text[end - 1 : end].isdigit() and text[end : end + 1].isdigit())
         assert not (text[end - 1 : end] == "-" or text[end : end + 1] == "-")
+
+
+def _docs(*texts: str) -> list[Hit]:
+    """Hits from distinct documents (corroboration only counts other documents)."""
+    return [
+        Hit(chunk_id=f"x{i}:v:0", doc_id=f"x{i}", text=t, title="", end=len(t))
+        for i, t in enumerate(texts)
+    ]
+
+
+_TOPICAL = (
+    "星海市今年旅游收入保持增长，游客满意度较高。",
+    "星海市文旅局介绍了夏季文化节的筹备情况。",
+)
+
+
+_WEAK = "星海文化节筹备会已经召开。夏季活动将于7月18日在滨海公园开幕。"
+
+
+def test_single_source_value_among_several_documents_is_refused() -> None:
+    # A date in one document only, in a sentence that does not itself name what is
+    # asked about, among several retrieved documents: the kind of near miss a topical
+    # distractor gives. Not enough.
+    texts = _docs(_WEAK, *_TOPICAL)
+    refuse, reason = should_refuse(analyze("星海文化节什么时候举行？"), texts)
+    assert refuse and "confidence" in reason
+
+
+def test_self_contained_single_source_sentence_is_answered() -> None:
+    # One article alone may report a fact: enough when the sentence itself holds every
+    # key term (the asked relation too) and every constraint.
+    texts = _docs("星海文化节将于7月18日在滨海公园举行。", *_TOPICAL)
+    refuse, reason = should_refuse(analyze("星海文化节什么时候举行？"), texts)
+    assert not refuse and "single source" in reason
+
+
+def test_value_repeated_by_another_document_is_answered() -> None:
+    texts = _docs(
+        _WEAK,
+        "据星海日报报道，文化节7月18日开幕。",
+        *_TOPICAL,
+    )
+    refuse, reason = should_refuse(analyze("星海文化节什么时候举行？"), texts)
+    assert not refuse and "corroborated" in reason
+
+
+def test_single_source_answers_when_few_documents_were_retrieved() -> None:
+    # One or two documents: nothing could have corroborated, so coverage alone decides.
+    texts = _docs("星海文化节将于7月18日在滨海公园举行。")
+    refuse, reason = should_refuse(analyze("星海文化节什么时候举行？"), texts)
+    assert not refuse, reason
+
+
+def test_focus_term_in_the_sentence_raises_confidence() -> None:
+    from rag.refusal import confidence, rank_evidence
+
+    info = analyze("《星海谣》的编剧是谁？")
+    evidence = rank_evidence(
+        info,
+        _docs("《星海谣》的编剧林青山接受了采访。", "《星海谣》的主演林青山接受了采访。"),
+    )
+    by_doc = {e.hit_index: e for e in evidence}
+    assert by_doc[0].focus_match == 1.0 and by_doc[1].focus_match < 1.0
+    assert confidence(by_doc[0]) > confidence(by_doc[1])
+
+
+def test_answer_aware_rescoring_prefers_the_passage_that_answers() -> None:
+    from rag.passage_rank import Candidate, Weights, rescore
+
+    question = "星海文化节的总导演是谁？"
+    near_miss = "星海文化节总导演人选备受关注。星海文化节总导演将于近期公布。"
+    answer = "星海文化节总导演由张艺谋担任。"
+    candidates = [
+        Candidate("a:v:0", near_miss, lexical=10.0, dense=0.6),
+        Candidate("b:v:0", answer, lexical=7.0, dense=0.4),
+    ]
+
+    def idf(tokens: list[str]) -> dict[str, float]:
+        return dict.fromkeys(tokens, 1.0)
+
+    plain = rescore(question, candidates, idf, Weights(evidence=0.0, admissible=0.0))
+    aware = rescore(question, candidates, idf)
+    assert plain[0][0] == "a:v:0"  # lexically closer, no name
+    assert aware[0][0] == "b:v:0"
