@@ -284,6 +284,10 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+MIN_TAGGED_COVERAGE = 0.2
+_NAMED_KINDS = ("person", "place", "org", "other")  # answer kinds found by name tagging
+
+
 def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
     """Every sentence of every hit, scored; best (by relevance) first."""
     out: list[Evidence] = []
@@ -301,6 +305,10 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
             window = fold(body[spans[max(k - 1, 0)][0] : spans[min(k + 1, len(spans) - 1)][1]])
             facts = extract_facts(folded, latin_all=True)
             inside = n_constraints - len(missing_constraints(info, folded, facts))
+            window_cov = coverage(info.terms, window)
+            # Name tagging (jieba's HMM) is the costliest step; a sentence that shares
+            # little with the question cannot answer it, so it is not tagged.
+            tag = info.answer_type not in _NAMED_KINDS or window_cov >= MIN_TAGGED_COVERAGE
             out.append(
                 Evidence(
                     hit_index=index,
@@ -311,15 +319,17 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
                     passage_coverage=passage_cov,
                     constraints_ok=not missing,
                     missing=tuple(missing),
-                    type_ok=has_answer_type(info, folded, facts),
+                    # "other" needs no tags to be typed; named kinds do.
+                    type_ok=(tag or info.answer_type == "other")
+                    and has_answer_type(info, folded, facts),
                     constraints_in_sentence=inside / n_constraints if n_constraints else 1.0,
                     unit_ok=unit_ok(info, folded),
                     is_question=folded.rstrip().endswith(("?", "吗", "呢")),
                     truncated=folded.rstrip().endswith(("...", "…")),
                     window_matches=tuple(term_match(t, window) for t in info.terms),
-                    window_coverage=coverage(info.terms, window),
+                    window_coverage=window_cov,
                     passage_matches=passage_matches,
-                    candidates=answer_candidates(info, folded, facts),
+                    candidates=(answer_candidates(info, folded, facts) if tag else frozenset()),
                     focus_match=min((term_match(t, folded) for t in info.focus), default=1.0),
                 )
             )
