@@ -167,8 +167,11 @@ class HybridRetriever:
         if not table.ids or not query.strip():
             return []
         filters = filters or Filters()
-        # Other regional wordings (芯片/晶片) are searched too; the first form is fold(query).
-        queries = [query, *variants(query)[1:], *[q for q in extra_queries if q and q.strip()]]
+        extra = [q for q in extra_queries if q and q.strip()]
+        # Other regional wordings (芯片/晶片) are searched lexically; the embedder sees
+        # little difference between them, so they get no dense search of their own.
+        queries = [query, *variants(query)[1:], *extra]
+        dense_queries = {query, *extra}
         mask = None
         if filters:
             mask = np.array([filters.accepts(m) for m in table.metas], dtype=bool)
@@ -182,6 +185,8 @@ class HybridRetriever:
             lexical_scores = np.maximum(lexical_scores, scores)
             top = top_k(scores, FIRST_STAGE)
             rankings.append([table.ids[i] for i in top if scores[i] > 0])
+            if q not in dense_queries:
+                continue
             vector = self.store.embedder.embed_query(q)
             dense = [
                 (cid, score)
