@@ -83,8 +83,10 @@ def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any
         row["fact_recall"] = 0.0 if answer.refused else m.fact_recall(item.facts, answer.text)
         row["correct"] = m.answer_correct(item.facts, answer.text, answer.refused)
     if item.fake_facts:
+        # Warnings are shown with the answer (CLI, UI), so a conflict warning counts.
+        shown = "\n".join([answer.text, *answer.warnings])
         row["counterfactual"] = m.counterfactual_outcome(
-            answer.text, answer.refused, item.facts, item.fake_facts
+            shown, answer.refused, item.facts, item.fake_facts
         )
         row["conflict_in_contexts"] = m.conflict_in_contexts(contexts, item.facts, item.fake_facts)
     return row

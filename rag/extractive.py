@@ -98,6 +98,13 @@ def answer_extractive(
     chosen = select_sentences(evidence, max_sentences)
     if not chosen:
         return refusal_answer(info, hits, "no sentence to quote")
+    warnings: list[str] = []
+    conflict = find_conflict(info, evidence, hits, chosen[0])
+    if conflict is not None:
+        # Both sides are quoted and the reader is told: a journalist must see it.
+        if conflict not in chosen:
+            chosen = [*chosen[: max_sentences - 1], conflict]
+        warnings.append(disagreement_note(info.lang))
     lines = [lead_in(info.lang)]
     citations: list[Citation] = []
     for e in chosen:
@@ -110,4 +117,44 @@ def answer_extractive(
         citations=citations,
         contexts=list(hits),
         mode={**MODE, "answer": reason},
+        warnings=warnings,
     )
+
+
+# Kinds whose answers are single values that two sources can state differently.
+_VALUE_KINDS = ("date", "year", "number")
+CONFLICT_COVERAGE = 0.8  # both sentences must clearly be about what was asked
+SAME_CLAIM = 0.6  # bigram overlap, numbers removed, of two wordings of one claim
+_DIGITS = re.compile(r"[\d.,%]+")
+
+
+def find_conflict(
+    info: QueryInfo, evidence: list[Evidence], hits: list[Hit], best: Evidence
+) -> Evidence | None:
+    """A sentence from another document that states the same thing as ``best`` (same
+    wording once numbers are set aside) with a different value (a date, year or
+    number), or None. Merely different numbers in on-topic sentences are not a
+    disagreement: most news sentences hold several."""
+    if info.answer_type not in _VALUE_KINDS or not best.candidates:
+        return None
+    if best.coverage < CONFLICT_COVERAGE:
+        return None
+    best_doc = hits[best.hit_index].doc_id
+    for e in evidence:  # best first
+        if (
+            e.admissible
+            and e.candidates
+            and e.coverage >= CONFLICT_COVERAGE
+            and hits[e.hit_index].doc_id != best_doc
+            and not (e.candidates & best.candidates)
+            and _overlap(_DIGITS.sub("", e.folded), _DIGITS.sub("", best.folded)) >= SAME_CLAIM
+        ):
+            return e
+    return None
+
+
+def disagreement_note(lang: str) -> str:
+    return {
+        "zh-Hant": "各來源對此說法不一致，請比對引文。",
+        "zh-Hans": "各来源对此说法不一致，请比对引文。",
+    }.get(lang, "The sources disagree on this; compare the quotes.")

@@ -81,3 +81,19 @@ def test_passage_footnote_marks_do_not_look_like_citations():
     assert not answer.refused
     assert "[3]" not in answer.text and "[1]" in answer.text
     assert "[3]" in answer.citations[0].quote  # the citation itself stays verbatim
+
+
+def test_sources_that_disagree_on_the_value_are_both_quoted_and_flagged():
+    from rag.extractive import answer_extractive
+    from rag.types import Hit
+
+    hits = [
+        Hit("a:v:0", "a", "海港大橋於2019年正式通車，全長八公里。", "甲報"),
+        Hit("b:v:0", "b", "海港大橋於2021年正式通車，全長八公里。", "乙報"),
+    ]
+    answer = answer_extractive("海港大橋在哪一年正式通車？", hits)
+    assert not answer.refused
+    assert "2019" in answer.text and "2021" in answer.text
+    assert any("不一致" in w for w in answer.warnings)
+    agree = [hits[0], Hit("c:v:0", "c", "海港大橋於2019年正式通車，全長八公里。", "丙報")]
+    assert not answer_extractive("海港大橋在哪一年正式通車？", agree).warnings
