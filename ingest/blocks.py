@@ -32,6 +32,9 @@ EXTENDABLE = frozenset({"prose", "short", "repeated", "date", "menu", "empty"})
 KEPT_IN_EXTENSION = frozenset({"prose", "short", "repeated", "date", "menu"})
 
 
+SHORT_SENTENCE_MIN = 8  # visible characters
+
+
 @dataclass(frozen=True)
 class Line:
     """One line of a page: its text and how many of its characters are link text."""
@@ -115,6 +118,10 @@ def classify(lines: list[Line], title: str = "", *, links_known: bool = False) -
             # Some writers separate clauses with spaces instead of punctuation; where we
             # know links, a long link-free line is more likely such text than a headline.
             verdicts.append(Verdict("short", PLAIN_WEIGHT * n))
+        elif n >= SHORT_SENTENCE_MIN and line.text.rstrip().endswith("。"):
+            # A short line closed by a full stop is a sentence (an article's last
+            # remark), not a headline: it may join the body, but weighs little.
+            verdicts.append(Verdict("short", 0.25 * n))
         else:
             verdicts.append(Verdict("short", -0.5 * min(n, 20)))
     return verdicts

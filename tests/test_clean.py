@@ -286,3 +286,13 @@ def test_gne_pages_regression() -> None:
         assert page.title, record["html_file"]
     assert sum(scores) / len(scores) >= 0.9
     assert min(scores) >= 0.6
+
+
+def test_short_closing_sentence_is_kept():
+    from ingest.clean import clean_markdown
+
+    page = clean_markdown(
+        "# 港口擴建計畫\n\n市政府今天公布港口擴建計畫，預計投入三十億元，工期四年，"
+        "完工後吞吐量將提高一倍。\n\n居民反應大致正面。\n"
+    )
+    assert page.paragraphs[-1] == "居民反應大致正面。"
