@@ -175,7 +175,8 @@ def ingest(
             _store_batch(pending, store, settings, now)
             pending.clear()
 
-    for raw in read_raw_documents(paths, max_bytes=int(settings.max_file_mb * 1e6)):
+    limit = int(settings.max_file_mb * 1e6)
+    for raw in read_raw_documents(paths, max_bytes=limit, skip=Path(settings.db)):
         if progress:
             progress(1)
         if isinstance(raw, Failure):

@@ -25,15 +25,22 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def find_files(paths: Iterable[str | Path]) -> Iterator[Path | Failure]:
-    """Files named directly, and files under folders (recursive, sorted, hidden skipped)."""
+def find_files(
+    paths: Iterable[str | Path], *, skip: Path | None = None
+) -> Iterator[Path | Failure]:
+    """Files named directly, and files under folders (recursive, sorted; hidden files
+    and anything under ``skip``, the store's own folder, left out)."""
+    skip = skip.resolve() if skip else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
-                    yield child.resolve()
+                if not child.is_file() or any(part.startswith(".") for part in rel):
+                    continue
+                if skip and child.resolve().is_relative_to(skip):
+                    continue
+                yield child.resolve()
         elif path.is_file():
             yield path.resolve()
         elif path.exists():
@@ -43,14 +50,14 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[Path | Failure]:
 
 
 def read_raw_documents(
-    paths: Iterable[str | Path], *, max_bytes: int
+    paths: Iterable[str | Path], *, max_bytes: int, skip: Path | None = None
 ) -> Iterator[RawDocument | Failure]:
     """RawDocuments for every readable input unit; a Failure for every bad one.
 
     A .jsonl file yields one unit per non-blank line, and ``max_bytes`` applies per line;
     other files are one unit each and ``max_bytes`` applies to the file.
     """
-    for item in find_files(paths):
+    for item in find_files(paths, skip=skip):
         if isinstance(item, Failure):
             yield item
             continue

@@ -236,3 +236,13 @@ def test_minhash_separates_unrelated_texts_and_finds_edited_copies():
     assert similarity(signature(edited), sigs["5"]) > 0.8
     pairs = near_duplicates({"copy": signature(edited)}, sigs)
     assert [(a, b) for a, b, _ in pairs] == [("copy", "5")]
+
+
+def test_a_store_inside_the_corpus_folder_is_not_ingested(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(2))
+    settings = Settings.from_env({}, db=corpus / "db", embedder="hash")
+    ingest([corpus], settings)
+    again = ingest([corpus], settings)
+    assert again.failed == [] and again.unchanged == 2
