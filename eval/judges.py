@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.types import CITATION_MARKER
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -33,7 +34,6 @@ JUDGES = ("lexical", "nli", "llm")
 # A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
 DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
 NLI_THRESHOLD = 0.5  # entailment probability needed to call a sentence supported
-MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 _LEAD_IN = re.compile(r"[:：]\s*$")  # "根据检索到的文章：" frames the answer, claims nothing
 
 
@@ -68,8 +68,10 @@ class Judge(ABC):
 
 def split_markers(text: str) -> tuple[str, tuple[int, ...]]:
     """The text without [n] markers, and the marker numbers in order (deduplicated)."""
-    numbers = [int(n) for m in MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n]
-    return MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
+    numbers = [
+        int(n) for m in CITATION_MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n
+    ]
+    return CITATION_MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
 
 
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -83,11 +85,11 @@ def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     raw: list[list[Any]] = []
     for start, end in split_sentences(answer):
         piece = answer[start:end]
-        lead = re.match(rf"^(?:\s*{MARKER.pattern})+", piece)
+        lead = re.match(rf"^(?:\s*{CITATION_MARKER.pattern})+", piece)
         if lead and raw:
             raw[-1][1] += lead.group(0)
             piece = piece[lead.end() :]
-        if MARKER.sub("", piece).strip():
+        if CITATION_MARKER.sub("", piece).strip():
             raw.append([piece, ""])
     out = []
     for piece, trailing in raw:
@@ -204,7 +206,7 @@ class LexicalJudge(Judge):
             return Verdict(False, "no passage to check against", 0.0)
         source = "\n".join(passages)
         ok, reason = sentence_supported(sentence, source)
-        claim, folded_source = fold(MARKER.sub("", sentence)).strip(), fold(source)
+        claim, folded_source = fold(CITATION_MARKER.sub("", sentence)).strip(), fold(source)
         if not ok and "negation" in reason and _clause_negation_agrees(claim, folded_source):
             ok, reason = True, "supported (negation agrees clause by clause)"
         if not ok:
@@ -272,7 +274,7 @@ class NLIJudge(Judge):
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
         self.load()
-        claim = MARKER.sub("", sentence).strip()
+        claim = CITATION_MARKER.sub("", sentence).strip()
         if not passages:
             return Verdict(False, "no passage to check against", 0.0)
         premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
@@ -352,7 +354,7 @@ class LLMJudge(Judge):
         return response.choices[0].message.content or ""
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
-        claim = MARKER.sub("", sentence).strip()
+        claim = CITATION_MARKER.sub("", sentence).strip()
         if not passages:
             return Verdict(False, "no passage to check against", 0.0)
         numbered = "\n\n".join(f"PASSAGE {i}:\n{p}" for i, p in enumerate(passages, 1))

@@ -81,7 +81,9 @@ class Assistant:
         question = check_question(question)
         history = list(history or [])
         filters = to_filters(filters)
-        k = k or self.settings.top_k
+        k = self.settings.top_k if k is None else k
+        if k < 1:
+            raise QuestionError(f"k must be at least 1 (got {k})")
         if self.settings.llm_configured:
             yield from self._stream_llm(question, history, k, filters)
             return

@@ -37,7 +37,15 @@ from rag.llm import (
     guarded_iter,
     resolve_model,
 )
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Delta, Hit
+from rag.types import (
+    CITATION_MARKER,
+    REFUSAL_EN,
+    REFUSAL_ZH_HANS,
+    REFUSAL_ZH_HANT,
+    Answer,
+    Delta,
+    Hit,
+)
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -57,7 +65,6 @@ class MalformedOutput(ValueError):
     """The model's reply cannot be used as a cited answer."""
 
 
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 # Marker spellings models use besides [n]: 【1】, ［1］, [source 1], [來源1].
 _ODD_MARKER = re.compile(
     r"[\[【［]\s*(?:sources?|來源|来源|資料|资料)?\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】］]",
@@ -198,9 +205,9 @@ def translate_query(
 def is_refusal(text: str) -> bool:
     """Whether a reply is a refusal: the fixed phrase (any language) with at most a few
     more characters, or, when it cites nothing, a refusal in the model's own words."""
-    bare = _MARKER.sub("", text)
+    bare = CITATION_MARKER.sub("", text)
     squashed = _SQUASH.sub("", bare.lower())
-    cited = _MARKER.search(text) is not None
+    cited = CITATION_MARKER.search(text) is not None
     for phrase in _REFUSAL_PHRASES:
         if phrase in squashed and (not cited or len(squashed) - len(phrase) <= 10):
             return True
@@ -213,7 +220,7 @@ def normalize_markers(text: str) -> str:
 
 
 def _cited_numbers(text: str) -> list[int]:
-    return [int(n) for m in _MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
+    return [int(n) for m in CITATION_MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
 
 
 def finish_answer(

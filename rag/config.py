@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -97,6 +98,8 @@ class Settings:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         if shown["llm_api_key"]:
             shown["llm_api_key"] = "***"
+        if shown["llm_base_url"]:  # http://user:secret@host/v1 keeps only the host
+            shown["llm_base_url"] = re.sub(r"//[^/@]*@", "//***@", shown["llm_base_url"])
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 

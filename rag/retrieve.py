@@ -8,13 +8,14 @@ import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ingest.normalize import variants
-from ingest.store import Store, published_day
+from ingest.store import Store
 from rag.config import Settings
 from rag.types import Hit
 
@@ -57,10 +58,11 @@ class Filters:
 
 
 def _day(iso: str) -> int:
-    day = published_day(iso)
-    if day is None:
-        raise ValueError(f"not an ISO date (YYYY-MM-DD): {iso!r}")
-    return day
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        raise ValueError(f"not a valid ISO date (YYYY-MM-DD): {iso!r}") from None
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 class ChunkTable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -61,3 +62,6 @@ class Answer:
 REFUSAL_ZH_HANT = "文章中沒有足夠的資訊回答這個問題。"
 REFUSAL_ZH_HANS = "文章中没有足够的信息回答这个问题。"
 REFUSAL_EN = "The articles do not contain enough information to answer this question."
+
+# A citation marker in answer text: [1], [1, 2], [1，2], [1、2]. Group 1 holds the numbers.
+CITATION_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")

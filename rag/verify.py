@@ -15,10 +15,9 @@ from ingest.chunk import split_sentences
 from ingest.normalize import fold, variants
 from rag.extractive import citation_for
 from rag.query import date_in, extract_facts, latin_in
-from rag.types import Citation, Hit
+from rag.types import CITATION_MARKER, Citation, Hit
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NEGATION_ZH = re.compile(r"[不未没无非勿别]")
 # Compounds whose 不/无/非/未 do not negate the clause.
@@ -117,7 +116,7 @@ def glossary_overlap(english: str, folded_source: str) -> float | None:
 
 def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
     """(supported, reason): does ``passage`` back the claim ``sentence``?"""
-    claim = fold(_MARKER.sub("", sentence)).strip()
+    claim = fold(CITATION_MARKER.sub("", sentence)).strip()
     source = fold(passage)
     if not claim:
         return True, "empty claim"
@@ -144,7 +143,7 @@ def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
     if cross_lingual:
         # Wording cannot be compared across languages; an English claim's vocabulary can
         # be, through the news glossary the offline translator uses.
-        share = None if zh_claim else glossary_overlap(_MARKER.sub("", sentence), source)
+        share = None if zh_claim else glossary_overlap(CITATION_MARKER.sub("", sentence), source)
         if share is not None and share >= MIN_OVERLAP:
             return True, f"cross-language claim: {share:.0%} of its terms are in the source"
         if anchored:
@@ -176,11 +175,11 @@ def _claims(text: str) -> list[_Claim]:
     """Sentences of the answer with the [n] markers that belong to them; a marker run
     opening a sentence ("。[1]" splits there) belongs to the sentence before."""
     claims = [_Claim(s, e, []) for s, e in split_sentences(text)]
-    for m in _MARKER.finditer(text):
+    for m in CITATION_MARKER.finditer(text):
         index = next((i for i, c in enumerate(claims) if c.start <= m.start() < c.end), None)
         if index is None:
             continue
-        leading = _MARKER.sub("", text[claims[index].start : m.start()]).strip() == ""
+        leading = CITATION_MARKER.sub("", text[claims[index].start : m.start()]).strip() == ""
         if leading and index > 0:
             index -= 1
         claims[index].markers.append(m)
@@ -204,7 +203,7 @@ def verify_citations(
     for claim in _claims(answer_text):
         if not claim.markers:
             continue
-        sentence = _MARKER.sub("", answer_text[claim.start : claim.end]).strip()
+        sentence = CITATION_MARKER.sub("", answer_text[claim.start : claim.end]).strip()
         backed = False
         for m in claim.markers:
             keep: list[int] = []

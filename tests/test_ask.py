@@ -237,3 +237,29 @@ def test_cross_encoder_reranker_runs_in_retrieval(store_db, tiny_cross_encoder):
     assert [round(float(s), 5) for s in sorted(expected, reverse=True)] == [
         round(s, 5) for s in scores
     ]
+
+
+def test_bad_k_and_bad_dates_are_clear_errors(assistant, store_db):
+    from rag.assistant import QuestionError
+    from rag.retrieve import Filters
+
+    for k in (0, -3):
+        with pytest.raises(QuestionError, match="k must be at least 1"):
+            assistant.ask("企業要在出貨前幾天提交申請？", k=k)
+    with pytest.raises(ValueError, match="not a valid ISO date"):
+        assistant.retriever.search("申請", k=3, filters=Filters(since="2025-13-45"))
+    done = subprocess.run(
+        [*RAG, "ask", "--db", str(store_db), "--since", "2025-02-30", "申請"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "not a valid ISO date" in done.stderr
+
+
+def test_settings_repr_hides_secrets():
+    settings = Settings.from_env(
+        {"OPENAI_API_KEY": "sk-live-123", "OPENAI_BASE_URL": "http://bob:hunter2@llm.local/v1"}
+    )
+    shown = repr(settings)
+    assert "sk-live-123" not in shown and "hunter2" not in shown and "llm.local" in shown

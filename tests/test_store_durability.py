@@ -17,6 +17,7 @@ from ingest.store import Store
 from rag.config import Settings
 from tests.synth import write_jsonl
 from tests.test_ingest import _consistent
+from ui.serve import free_port
 
 RAG = [sys.executable, "-m", "rag.cli"]
 
@@ -67,18 +68,12 @@ def test_kill_9_mid_ingest_then_rerun_leaves_a_complete_store(tmp_path, kill_at_
     assert json.loads(again.stdout)["unchanged"] == total
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         pytest.skip(f"the chroma CLI is not installed beside {sys.executable}")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(chroma),
@@ -131,7 +126,7 @@ def test_ingest_into_a_chroma_server(tmp_path, chroma_server):
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
-    port = _free_port()
+    port = free_port()
     done = subprocess.run(
         _ingest_cmd(tmp_path, "--chroma-url", f"http://127.0.0.1:{port}"),
         capture_output=True,

@@ -58,10 +58,6 @@ class Services:
         self.settings = settings
         self.assistant = assistant or Assistant(settings)
         self.feedback = FeedbackLog(Path(settings.db) / "feedback.jsonl")
-        # HybridRetriever reloads its chunk table lazily and unguarded; two sessions
-        # reloading at once would race on the lexical cache folder, so refreshes are
-        # serialised here. Searches themselves run concurrently.
-        self.table_lock = threading.Lock()
         # One ingest or delete at a time: both journal writes to the same store.
         self.write_lock = threading.Lock()
 
@@ -70,8 +66,8 @@ class Services:
         return self.assistant.retriever.store
 
     def refresh(self) -> None:
-        with self.table_lock:
-            _ = self.assistant.retriever.table
+        """Reload the chunk table if the store changed (the retriever locks the reload)."""
+        _ = self.assistant.retriever.table
 
     def status_html(self, lang: str) -> str:
         records = self.store.doc_records()
@@ -294,6 +290,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
         send.click(on_comment, [comment, session], [feedback_note, comment], api_name=False)
 
         def rate(index: int, rating: str, text: str, state: dict) -> str:
+            index = int(index)  # the API may send 1.0
             """API twin of the thumbs (for scripts and tests): rate message ``index``."""
             records = state["records"]
             if not (0 <= index < len(records)) or records[index] is None:
@@ -404,7 +401,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
                 return {"headers": headers, "data": []}
             services.refresh()
             found = services.assistant.retriever.search(
-                text.strip()[:MAX_QUESTION_CHARS], int(count)
+                text.strip()[:MAX_QUESTION_CHARS], max(1, min(int(count), INSPECT_MAX_K))
             )
             return {"headers": headers, "data": render.inspector_rows(found)}
 
