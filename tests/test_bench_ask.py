@@ -67,13 +67,13 @@ def test_bench_rgb_end_to_end(tmp_path: Path) -> None:
     out = bench_rgb(ROWS, tmp_path, lines.append)
     assert out["passages"] == 5 and out["store"]["documents"] == 5
     assert out["ours"]["recall@5"] == 1.0
-    assert 0.0 <= out["ours"]["accuracy"] <= 1.0
+    assert out["ours"]["accuracy"] == 1.0  # each question quotes its own passage
     assert out["batch"]["questions"] == 3
     assert out["langchain"]["store"]["chunks"] == 5
-    assert 0.0 <= out["distractors"]["correct_refusal_rate"] <= 1.0
+    assert out["distractors"]["correct_refusal_rate"] == 1.0  # no answers left to find
     assert any("recall@1" in line for line in lines)
     rows = summary_rows({"rgb": out, "scale": {}})
-    assert rows[0][0] == "RGB recall@1" and rows[0][3] in {"PASS", "FAIL"}
+    assert rows[0][:4] == ("RGB recall@1", "1.000", ">= 0.80", "PASS")
     json.dumps(out)  # what run() writes must serialise
 
 
