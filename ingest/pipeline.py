@@ -125,7 +125,9 @@ def page_from_record(record: dict) -> CleanedPage:
 
 def _field(record: dict, key: str) -> str | None:
     value = record.get(key)
-    return str(value).strip() or None if value not in (None, "") else None
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _title_from(paragraphs: tuple[str, ...]) -> str:

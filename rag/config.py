@@ -104,12 +104,11 @@ class Settings:
 
 
 def _convert(kind: object, raw: str, var: str) -> object:
-    text = str(kind)
+    """``raw`` as the field's declared type (annotations are strings here)."""
+    number = {"int": int, "float": float}.get(str(kind))
+    if number is None:
+        return raw
     try:
-        if "int" in text:
-            return int(raw)
-        if "float" in text:
-            return float(raw)
+        return number(raw)
     except ValueError as exc:
         raise ValueError(f"{var}={raw!r} is not a number") from exc
-    return raw

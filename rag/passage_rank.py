@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ingest.normalize import fold
 from rag.lexical import tokenize
-from rag.query import QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.query import YEAR, QueryInfo, analyze, date_in, extract_facts, latin_in
 
 # Question wording that says what is asked, not what a passage contains.
 _ASKING = re.compile(
@@ -33,7 +33,6 @@ _HAS_DATE = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
 )
-_YEAR_VALUE = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%])")
 _HAS_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|\b(?:19|20)\d{2}\b")
 
 
@@ -110,7 +109,7 @@ def cues(
     q = info.facts
     year = 0.0
     if q.years:  # a plain regex: full fact extraction of every candidate is too slow
-        years = {int(y) for y in _YEAR_VALUE.findall(folded)}
+        years = {int(m.group("y")) for m in YEAR.finditer(folded)}
         year = 1.0 if q.years & years else (-1.0 if years else 0.0)
     date = 0.0
     asked_dates = [d for d in q.dates if d.month and d.day]

@@ -46,7 +46,7 @@ _DATE_PATTERNS = [
     # day alone: 31日 / 31号 (not 31日元)
     re.compile(r"(?<![\d月])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?!元)"),
 ]  # fmt: skip
-_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")
+YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")  # not 2022.5, not 2022%
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
 # Chinese numerals count only before a measure word, so 一起/统一 are not numbers.
 # 哪一天/每一年/某一家 ask or generalize; they state no number.
@@ -144,7 +144,7 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
         work = pattern.sub(lambda m: " " * len(m.group(0)), work)
     # Codes such as h20, c919, u14 are names, not numbers.
     work = re.sub(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+", lambda m: " " * len(m.group(0)), work)
-    for m in _YEAR.finditer(work):
+    for m in YEAR.finditer(work):
         years.add(int(m.group("y")))
         work = _mask(work, m.start(), m.end())
     numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(work)}
