@@ -54,7 +54,7 @@ class Article:
     source: str | None
     url: str | None
     path: str
-    content_hash: str  # sha256 of title + text: what decides re-embedding
+    content_hash: str  # of the text and its citation metadata: what decides re-embedding
     raw_hash: str  # sha256 of the raw input: what decides re-cleaning
 
 

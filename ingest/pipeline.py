@@ -135,6 +135,13 @@ def _title_from(paragraphs: tuple[str, ...]) -> str:
     return first if len(first) <= 40 else first[:40] + "…"
 
 
+def content_hash(page: CleanedPage) -> str:
+    """What decides re-embedding: the text and everything a citation shows with it
+    (a corrected date or outlet must reach the stored chunks)."""
+    shown = [page.title, page.published or "", page.source or "", page.url or "", page.text]
+    return hashlib.sha256("\n".join(shown).encode()).hexdigest()
+
+
 def to_article(page: CleanedPage, raw: RawDocument) -> Article:
     text = page.text
     return Article(
@@ -145,7 +152,7 @@ def to_article(page: CleanedPage, raw: RawDocument) -> Article:
         source=page.source,
         url=page.url,
         path=raw.where,
-        content_hash=hashlib.sha256(f"{page.title}\n{text}".encode()).hexdigest(),
+        content_hash=content_hash(page),
         raw_hash=raw.raw_hash,
     )
 
@@ -170,12 +177,16 @@ def ingest(
     by_content = {r.content_hash: r.doc_id for r in records.values()}
     new_signatures: dict[str, object] = {}
     pending: list[tuple[Article, DocRecord | None, str]] = []
+    touched: list[DocRecord] = []  # same content, new raw bytes: records to rewrite
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
     def flush() -> None:
         if pending:
             _store_batch(pending, store, settings, now)
             pending.clear()
+        if touched:
+            store.update_records(touched)
+            touched.clear()
 
     limit = int(settings.max_file_mb * 1e6)
     for raw in read_raw_documents(paths, max_bytes=limit, skip=Path(settings.db)):
@@ -202,7 +213,7 @@ def ingest(
         if old is not None and old.content_hash == article.content_hash:
             # Same article, new raw bytes (say, a changed ad): metadata only.
             fresh = replace(old, raw_hash=article.raw_hash, path=article.path)
-            store.update_records([fresh])
+            touched.append(fresh)
             records[old.doc_id] = by_raw[article.raw_hash] = fresh
             report.unchanged += 1
             continue
@@ -229,7 +240,7 @@ def ingest(
         else:
             report.updated += 1
         pending.append((article, old, placeholder.signature))
-        if len(pending) >= settings.doc_batch:
+        if len(pending) + len(touched) >= settings.doc_batch:
             flush()
     flush()
 

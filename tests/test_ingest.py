@@ -246,3 +246,41 @@ def test_a_store_inside_the_corpus_folder_is_not_ingested(tmp_path):
     ingest([corpus], settings)
     again = ingest([corpus], settings)
     assert again.failed == [] and again.unchanged == 2
+
+
+def test_changed_furniture_is_unchanged_but_a_corrected_date_is_updated(tmp_path, monkeypatch):
+    from tests.synth import text_dump
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    page = corpus / "page.txt"
+    page.write_text(text_dump(5), encoding="utf-8")
+    records = tmp_path / "r.jsonl"
+    row = {"id": "r1", "title": "測試", "published": "2025-03-01", "text": article_text(8)}
+    records.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    settings = _settings(tmp_path)
+    assert ingest([corpus, records], settings).added == 2
+
+    embedded = {"n": 0}
+    store = Store.open(settings)
+    real = store.embedder.embed_documents
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        embedded["n"] += len(texts)
+        return real(texts)
+
+    monkeypatch.setattr(store.embedder, "embed_documents", counting)
+    # New bytes, same article: only the page furniture (share bar) changed.
+    page.write_text(text_dump(5).replace("分享給朋友：", "分享到社群："), encoding="utf-8")
+    report = ingest([corpus, records], settings, store=store)
+    assert (report.unchanged, report.updated, embedded["n"]) == (2, 0, 0)
+    again = ingest([corpus, records], settings, store=store)
+    assert again.unchanged == 2  # the new raw hash was recorded
+
+    row["published"] = "2025-03-02"
+    records.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    fixed = ingest([corpus, records], settings, store=store)
+    assert (fixed.updated, fixed.unchanged) == (1, 1) and embedded["n"] > 0
+    dates = {m.get("published") for _, _, m in store.iter_chunks() if "測試" == m["title"]}
+    assert dates == {"2025-03-02"}
+    _consistent(store)
