@@ -50,7 +50,9 @@ class Weights:
     answer_type: float = 1.0  # the best window holds a value of the asked type
     # Answer-aware pass over the best ``evidence_depth`` passages: the answerer's own
     # sentence evidence (rag.refusal) -- the best sentence's relevance, and whether it
-    # could answer at all (constraints met, answer type present, enough coverage).
+    # could answer at all (constraints met, answer type present). Not the refusal bar
+    # itself: that weighs corroboration among the retrieved documents, and a ranking
+    # that chased it moved positives out of the top 5 on RGB.
     evidence: float = 2.0
     admissible: float = 0.5
     evidence_depth: int = 12
@@ -180,7 +182,7 @@ def _evidence_pass(
     weights: Weights,
 ) -> list[tuple[str, float]]:
     """Re-sort the head of ``ranked`` by adding the answerer's sentence evidence."""
-    from rag.refusal import passes, rank_evidence
+    from rag.refusal import rank_evidence
     from rag.types import Hit
 
     depth = min(weights.evidence_depth, len(ranked))
@@ -190,12 +192,11 @@ def _evidence_pass(
         Hit(chunk_id=cid, doc_id=_doc_of(cid), text=text_of[cid], title="", end=len(text_of[cid]))
         for cid, _ in head
     ]
-    n_docs = len({h.doc_id for h in hits})
     best: dict[int, float] = {}
     ok: dict[int, float] = {}
     for e in rank_evidence(info, hits):
         best[e.hit_index] = max(best.get(e.hit_index, 0.0), e.relevance)
-        if passes(info, e, n_docs):
+        if e.admissible:
             ok[e.hit_index] = 1.0
     rescored = [
         (cid, score + weights.evidence * best.get(i, 0.0) + weights.admissible * ok.get(i, 0.0))

@@ -155,6 +155,24 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
     return Facts(frozenset(years), tuple(dates), frozenset(numbers), latin, quoted)
 
 
+def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]]:
+    """Where a folded sentence states a value of ``kind`` ("date", "year" or "number")
+    that the question does not already give: (start, end) offsets."""
+    spans: list[tuple[int, int]] = []
+    if kind == "date":
+        for pattern in _DATE_PATTERNS[:4]:  # month-bearing forms; a bare 31日 is no date
+            for m in pattern.finditer(folded):
+                if m.groupdict().get("m") or m.groupdict().get("mn"):
+                    spans.append(m.span())
+    elif kind == "year":
+        spans = [m.span() for m in YEAR.finditer(folded) if int(m.group("y")) not in question.years]
+    elif kind == "number":
+        spans = [m.span() for m in _NUMBER.finditer(folded)
+                 if _norm_number(m.group(0)) not in question.numbers]  # fmt: skip
+        spans += [m.span() for m in _CN_NUMBER.finditer(folded)]
+    return spans
+
+
 _EN_STOP = frozenset(
     "a an the of in on at to for from by with about as is are was were be been being do does "
     "did has have had will would can could should may might what which who whom whose when "

@@ -3,23 +3,23 @@
 A question is answered only when some retrieved sentence (a) sits in a passage that
 holds every hard constraint of the question (years, dates, numbers, quoted titles,
 Latin names/codes), (b) carries the expected kind of answer (a date for "when", a
-number beside the terms for "how many", a name for "who"...), and (c) covers enough of
-the question's key terms, weighted by rarity, and (d) is confident enough: among several
-retrieved documents its value must be repeated by another document, unless the sentence
-is self-contained (every key term, the question's focus term and every constraint in the
-sentence itself). Otherwise: refuse, with the reason.
-"""
+number beside the terms for "how many", a name for "who"...) within a few characters of
+the question's own words, (c) covers enough of the question's key terms, weighted by
+rarity, and (d) is confident enough: among several retrieved documents its value must
+be repeated by another document in a sentence about the question too, unless the
+sentence is self-contained (every key term, the question's focus term and every
+constraint in the sentence itself). Otherwise: refuse, with the reason."""
 
 from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ingest.chunk import split_sentences
 from ingest.normalize import fold, variants
-from rag.query import Facts, QueryInfo, date_in, extract_facts, latin_in
+from rag.query import Facts, QueryInfo, date_in, extract_facts, latin_in, value_spans
 from rag.types import Hit
 
 # The bar a candidate sentence must clear is on its *confidence*: weighted key-term
@@ -36,6 +36,9 @@ SUPPORT_BONUS = 0.25
 # question's focus term: 编剧 in 《X》的编剧是谁), not only its subject.
 FOCUS_BONUS = 0.1
 MAX_SUPPORT = 3
+# Only a sentence that is itself about the question repeats a value: topical distractors
+# share the subject's names, dates and numbers in sentences about something else.
+MIN_SUPPORT_COVERAGE = 0.55  # tuned like the bars below, odd RGB questions
 MIN_CONFIDENCE_TYPED = 1.3
 MIN_CONFIDENCE_UNTYPED = 0.8
 # With fewer distinct documents than this among the hits, no second source could have
@@ -44,9 +47,18 @@ MIN_DOCS_FOR_CORROBORATION = 3
 MIN_COVERAGE_FEW_DOCS = 0.65
 MIN_CONSTRAINTS_IN_SENTENCE = 0.5  # share of the hard constraints inside the sentence
 _TYPED = ("date", "year", "number", "person", "place", "org")
+# A value answers only when stated beside the question's words ("how many" needs a
+# number next to the matched terms): at most this many characters between a value of
+# the asked kind and a key term in the sentence (odd RGB questions: 8-12 refuse the same
+# distractors; answered questions have their value 0-5 characters from a key term).
+MAX_VALUE_GAP = 12
+_GAP_KINDS = ("date", "number", "person", "place", "org")
 MAX_SENTENCE = 200  # longer sentences are cut at commas into quotable clauses
 # A search-snippet date line ("Sep 13, 2016 ... ") is the page's date, not a claim.
-_DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\. ")
+_DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, (?P<y>\d{4}) \.\.\. ")
+# "This year" in an article dated 2022 is 2022: relative years resolved against the
+# page's date satisfy a question's year (今年7月，《长津湖》收获了…百花奖 for 2022年百花奖).
+_RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "前年": -2, "明年": 1}
 # Days named without a date still answer "which day" (预计周三抵达).
 _DAY_WORDS = re.compile(
     r"(?:周|星期|礼拜)[一二三四五六日天]|[今明昨前后]天|[今明昨]日|当天|"
@@ -86,10 +98,13 @@ class Evidence:
     passage_matches: tuple[float, ...] = ()  # per key term: match in the passage
     candidates: frozenset[str] = frozenset()  # answer-type values the sentence offers
     corroborated: bool = False  # one of them also occurs in another document
-    support: int = 0  # how many other documents repeat one of them
+    support: int = 0  # how many other documents repeat one (in an on-topic sentence)
 
     window_coverage: float = 0.0  # ... found in the sentence and its neighbours
     focus_match: float = 1.0  # the question's focus term(s) in the sentence (1 = all)
+    # Characters between the nearest value of the asked kind and a key term; None when
+    # not measured (another kind, or no value located).
+    value_gap: int | None = None
 
     @property
     def coverage(self) -> float:
@@ -211,6 +226,32 @@ def has_answer_type(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     return True
 
 
+def value_gap(info: QueryInfo, sentence: str, facts: Facts) -> int | None:
+    """Characters between the nearest value of the asked kind in a folded sentence and
+    a key term of the question there (a large number when no key term is there); None
+    when no value is located or the kind is not measured."""
+    kind = info.answer_type
+    if kind not in _GAP_KINDS:
+        return None
+    if kind in ("date", "number"):
+        values = value_spans(sentence, kind, info.facts)
+        if kind == "date":
+            values += [m.span() for m in _DAY_WORDS.finditer(sentence)]
+    else:
+        values = [m.span() for name in _new_names(info, sentence, facts)
+                  for m in re.finditer(re.escape(name), sentence)]  # fmt: skip
+    if not values:
+        return None
+    terms = [m.span() for term in info.terms for form in variants(term)
+             for m in re.finditer(re.escape(form), sentence)]  # fmt: skip
+    if not terms:
+        return NO_TERM_GAP
+    return min(max(0, max(v[0], t[0]) - min(v[1], t[1])) for v in values for t in terms)
+
+
+NO_TERM_GAP = 999
+
+
 def unit_ok(info: QueryInfo, sentence: str) -> bool:
     """For a number question that names what it measures (people, money, a rate), a
     number in the sentence carries one of the matching units."""
@@ -284,6 +325,22 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def page_year(hit: Hit) -> int | None:
+    """The year the passage was published: its date, or a search-snippet dateline."""
+    if hit.published and hit.published[:4].isdigit():
+        return int(hit.published[:4])
+    m = _DATELINE.match(hit.text)
+    return int(m.group("y")) if m else None
+
+
+def with_relative_years(facts: Facts, folded: str, year: int | None) -> Facts:
+    """``facts`` plus the years that 今年/去年/明年... in ``folded`` stand for."""
+    if year is None:
+        return facts
+    resolved = {year + delta for word, delta in _RELATIVE_YEARS.items() if word in folded}
+    return replace(facts, years=facts.years | resolved) if resolved else facts
+
+
 MIN_TAGGED_COVERAGE = 0.2
 _NAMED_KINDS = ("person", "place", "org", "other")  # answer kinds found by name tagging
 
@@ -294,9 +351,12 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
     n_constraints = len(info.constraints)
     for index, hit in enumerate(hits):
         body = _DATELINE.sub(lambda m: " " * len(m.group(0)), hit.text)
+        year = page_year(hit)
         passage = fold(f"{hit.title}\n{body}")
         passage_facts = extract_facts(passage, latin_all=True)
-        missing = missing_constraints(info, passage, passage_facts)
+        missing = missing_constraints(
+            info, passage, with_relative_years(passage_facts, passage, year)
+        )
         passage_cov = coverage(info.terms, passage)
         spans = candidate_spans(body)
         passage_matches = tuple(term_match(t, passage) for t in info.terms)
@@ -304,7 +364,8 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
             folded = fold(body[start:end])
             window = fold(body[spans[max(k - 1, 0)][0] : spans[min(k + 1, len(spans) - 1)][1]])
             facts = extract_facts(folded, latin_all=True)
-            inside = n_constraints - len(missing_constraints(info, folded, facts))
+            stated = with_relative_years(facts, folded, year)
+            inside = n_constraints - len(missing_constraints(info, folded, stated))
             window_cov = coverage(info.terms, window)
             # Name tagging (jieba's HMM) is the costliest step; a sentence that shares
             # little with the question cannot answer it, so it is not tagged.
@@ -331,13 +392,15 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
                     passage_matches=passage_matches,
                     candidates=(answer_candidates(info, folded, facts) if tag else frozenset()),
                     focus_match=min((term_match(t, folded) for t in info.focus), default=1.0),
+                    value_gap=value_gap(info, folded, facts) if tag else None,
                 )
             )
     # Redundancy: an answer value that a second passage repeats is likely the answer.
     # Only another document counts (overlapping chunks of one article repeat sentences).
     by_doc: dict[str, set[str]] = {}
     for e in out:
-        by_doc.setdefault(hits[e.hit_index].doc_id, set()).update(e.candidates)
+        if e.coverage >= MIN_SUPPORT_COVERAGE:
+            by_doc.setdefault(hits[e.hit_index].doc_id, set()).update(e.candidates)
     for e in out:
         doc = hits[e.hit_index].doc_id
         e.support = max(
@@ -391,8 +454,11 @@ def required_confidence(info: QueryInfo, n_docs: int) -> float:
 
 def passes(info: QueryInfo, e: Evidence, n_docs: int) -> bool:
     """Whether one sentence alone would let ``decide`` answer."""
-    return e.admissible and (
-        confidence(e) >= required_confidence(info, n_docs) or self_contained(e)
+    beside = e.value_gap is None or e.value_gap <= MAX_VALUE_GAP
+    return (
+        e.admissible
+        and beside
+        and (confidence(e) >= required_confidence(info, n_docs) or self_contained(e))
     )
 
 

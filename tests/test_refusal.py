@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.query import analyze
+from ingest.normalize import fold
+from rag.query import analyze, extract_facts
 from rag.refusal import should_refuse
 from rag.types import Hit
 
@@ -183,3 +184,49 @@ def test_answer_aware_rescoring_prefers_the_passage_that_answers() -> None:
     aware = rescore(question, candidates, idf)
     assert plain[0][0] == "a:v:0"  # lexically closer, no name
     assert aware[0][0] == "b:v:0"
+
+
+def test_value_far_from_the_question_words_does_not_answer() -> None:
+    # "How many" needs a number beside the matched terms, not one anywhere in a long
+    # sentence that happens to name the subject.
+    from rag.refusal import MAX_VALUE_GAP, rank_evidence, value_gap
+
+    info = analyze("星海跨海大桥日均车流量是多少？")
+    near = "星海跨海大桥日均车流量为2.6万辆次。"
+    filler = "，市民普遍认为交通状况明显改善，沿线商户也反映客流增加，" * 2
+    far = f"星海跨海大桥日均车流量统计方式调整{filler}新建停车场共有1200个车位。"
+    assert value_gap(info, fold(near), extract_facts(fold(near))) == 1  # 车流量|为|2.6
+    assert value_gap(info, fold(far), extract_facts(fold(far))) > MAX_VALUE_GAP
+    texts = _docs(far, "星海跨海大桥日均车流量统计口径明年调整。", *_TOPICAL)
+    refuse, reason = should_refuse(info, texts)
+    assert refuse, reason
+    evidence = rank_evidence(info, _docs(near, *_TOPICAL))
+    assert any(e.value_gap == 1 for e in evidence)
+    assert not should_refuse(info, _docs(near, "据报道，大桥日均车流量2.6万辆次。"))[0]
+
+
+def test_value_repeated_only_off_topic_does_not_corroborate() -> None:
+    # Topical distractors share the subject's dates and numbers in sentences about
+    # something else; only a sentence that is itself about the question corroborates.
+    question = analyze("星海文化节什么时候举行？")
+    weak = "星海文化节筹备会已经召开。文化节将于7月18日开幕。"
+    off_topic = ("滨海公园7月18日游客众多。", "星海市7月18日将有大雨。")
+    refuse, reason = should_refuse(question, _docs(weak, *off_topic, *_TOPICAL))
+    assert refuse and "0 other document(s) repeat its value" in reason
+    on_topic = ("据星海日报报道，星海文化节7月18日开幕。", "星海文化节定于7月18日开幕。")
+    refuse, reason = should_refuse(question, _docs(weak, *on_topic, *_TOPICAL))
+    assert not refuse and "corroborated by 2" in reason
+
+
+def test_this_year_in_a_dated_article_meets_the_year_asked() -> None:
+    # 今年 in an article published in 2024 is 2024; in one from 2023 it is not.
+    question = analyze("2024年星海文化节什么时候开幕？")
+    text = "星海文化节今年7月18日开幕。"
+    for published, expected in (("2024-05-02", False), ("2023-05-02", True), (None, True)):
+        docs = _docs(text)
+        docs[0].published = published
+        refuse, reason = should_refuse(question, docs)
+        assert refuse is expected, (published, reason)
+    # A search-snippet dateline dates the page too.
+    refuse, reason = should_refuse(question, _docs(f"Jul 1, 2024 ... {text}"))
+    assert not refuse, reason
