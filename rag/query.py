@@ -160,9 +160,9 @@ def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]
     that the question does not already give: (start, end) offsets."""
     spans: list[tuple[int, int]] = []
     if kind == "date":
-        for pattern in _DATE_PATTERNS[:4]:  # month-bearing forms; a bare 31日 is no date
+        for pattern in _DATE_PATTERNS:  # a month or a day (21日), as has_answer_type counts
             for m in pattern.finditer(folded):
-                if m.groupdict().get("m") or m.groupdict().get("mn"):
+                if any(m.groupdict().get(g) for g in ("m", "mn", "d")):
                     spans.append(m.span())
     elif kind == "year":
         spans = [m.span() for m in YEAR.finditer(folded) if int(m.group("y")) not in question.years]

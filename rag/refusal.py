@@ -74,6 +74,13 @@ _UNIT_RULES = [
                 r"下降多少|percent"), "%‰成点"),
     (re.compile(r"几次|多少次|how many times"), "次"),
 ]  # fmt: skip
+# A share answers a question about a share or a change, not one about an amount
+# (2021年宝马全球销量 is not answered by 占全球销量的34%).
+_ASKS_SHARE = re.compile(
+    r"率|增长|增速|增幅|涨|跌|降|升|提高|减少|变化|比例|比重|占|百分|份额|幅度|"
+    r"percent|share|rate|growth|rise|fall|%"
+)
+_SHARE_VALUE = re.compile(r"[\d.,]+\s*(?:%|‰|个?百分点)|百分之[零一二两三四五六七八九十百点]+")
 _NUM_UNIT = re.compile(r"[\d一二两三四五六七八九十百千万亿][\d.,]*\s*(?:[多余近约]?)\s*(.)")
 
 
@@ -226,6 +233,14 @@ def has_answer_type(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     return True
 
 
+def answer_view(info: QueryInfo, folded: str) -> str:
+    """The sentence as a source of answer values: shares blanked out (same length) when
+    the question asks for an amount."""
+    if info.answer_type != "number" or _ASKS_SHARE.search(info.folded):
+        return folded
+    return _SHARE_VALUE.sub(lambda m: " " * len(m.group(0)), folded)
+
+
 def value_gap(info: QueryInfo, sentence: str, facts: Facts) -> int | None:
     """Characters between the nearest value of the asked kind in a folded sentence and
     a key term of the question there (a large number when no key term is there); None
@@ -364,6 +379,8 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
             folded = fold(body[start:end])
             window = fold(body[spans[max(k - 1, 0)][0] : spans[min(k + 1, len(spans) - 1)][1]])
             facts = extract_facts(folded, latin_all=True)
+            answers = answer_view(info, folded)
+            answer_facts = facts if answers == folded else extract_facts(answers, latin_all=True)
             stated = with_relative_years(facts, folded, year)
             inside = n_constraints - len(missing_constraints(info, folded, stated))
             window_cov = coverage(info.terms, window)
@@ -382,7 +399,7 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
                     missing=tuple(missing),
                     # "other" needs no tags to be typed; named kinds do.
                     type_ok=(tag or info.answer_type == "other")
-                    and has_answer_type(info, folded, facts),
+                    and has_answer_type(info, folded, answer_facts),
                     constraints_in_sentence=inside / n_constraints if n_constraints else 1.0,
                     unit_ok=unit_ok(info, folded),
                     is_question=folded.rstrip().endswith(("?", "吗", "呢")),
@@ -390,9 +407,11 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
                     window_matches=tuple(term_match(t, window) for t in info.terms),
                     window_coverage=window_cov,
                     passage_matches=passage_matches,
-                    candidates=(answer_candidates(info, folded, facts) if tag else frozenset()),
+                    candidates=(
+                        answer_candidates(info, folded, answer_facts) if tag else frozenset()
+                    ),
                     focus_match=min((term_match(t, folded) for t in info.focus), default=1.0),
-                    value_gap=value_gap(info, folded, facts) if tag else None,
+                    value_gap=value_gap(info, answers, answer_facts) if tag else None,
                 )
             )
     # Redundancy: an answer value that a second passage repeats is likely the answer.

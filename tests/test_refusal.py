@@ -230,3 +230,24 @@ def test_this_year_in_a_dated_article_meets_the_year_asked() -> None:
     # A search-snippet dateline dates the page too.
     refuse, reason = should_refuse(question, _docs(f"Jul 1, 2024 ... {text}"))
     assert not refuse, reason
+
+
+def test_a_share_does_not_answer_a_question_about_an_amount() -> None:
+    amount = analyze("2021年星海汽车全球销量是多少？")
+    share = "2021年，星海汽车在中国市场的销量已占全球销量的近34%。"
+    refuse, reason = should_refuse(amount, _docs(share))
+    assert refuse and "number answer" in reason, reason
+    units = "2021年，星海汽车全球销量为236万辆。"
+    assert not should_refuse(amount, _docs(units))[0]
+    # A question about a share or a change is answered by one.
+    growth = analyze("2021年星海汽车全球销量增长了多少？")
+    assert not should_refuse(growth, _docs("2021年，星海汽车全球销量增长了12%。"))[0]
+
+
+def test_a_bare_day_far_from_the_question_words_does_not_answer() -> None:
+    question = analyze("星海文化节的开幕时间？")
+    far = "21日，一名男子在市政府附近举牌，抗议花费巨资举办星海文化节开幕。"
+    refuse, reason = should_refuse(question, _docs(far, *_TOPICAL, "星海文化节筹备顺利。"))
+    assert refuse, reason
+    near = "星海文化节21日开幕，市民踊跃参加。"
+    assert not should_refuse(question, _docs(near, *_TOPICAL, "星海文化节筹备顺利。"))[0]
