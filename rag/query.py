@@ -54,6 +54,8 @@ _CN_NUMBER = re.compile(
     rf"(?<![哪每某任同])[{_CN_DIGITS}]*[一二两三四五六七八九十][{_CN_DIGITS}]*"
     r"(?=[人次个名家年天月日倍强届位座架艘辆只场项条元块万亿%岁周期轮组号]|分之|个百分点)"
 )
+# Codes such as h20, c919, u14 are names, not numbers.
+_CODE = re.compile(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+")
 _QUOTED = re.compile(r"[《“「『\"']([^《》“”「」『』\"']{2,30})[》”」』\"']")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 
@@ -142,8 +144,7 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
             if date.year:
                 years.add(date.year)
         work = pattern.sub(lambda m: " " * len(m.group(0)), work)
-    # Codes such as h20, c919, u14 are names, not numbers.
-    work = re.sub(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+", lambda m: " " * len(m.group(0)), work)
+    work = _blank(_CODE, work)
     for m in YEAR.finditer(work):
         years.add(int(m.group("y")))
         work = _mask(work, m.start(), m.end())
@@ -156,21 +157,29 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
 
 
 def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]]:
-    """Where a folded sentence states a value of ``kind`` ("date", "year" or "number")
-    that the question does not already give: (start, end) offsets."""
+    """(start, end) offsets of the dates (kind "date": a month or a day, as
+    has_answer_type counts them) or numbers (kind "number": not dates, years or codes,
+    and not a number the question gives) in a folded sentence."""
     spans: list[tuple[int, int]] = []
     if kind == "date":
-        for pattern in _DATE_PATTERNS:  # a month or a day (21日), as has_answer_type counts
+        for pattern in _DATE_PATTERNS:
             for m in pattern.finditer(folded):
                 if any(m.groupdict().get(g) for g in ("m", "mn", "d")):
                     spans.append(m.span())
-    elif kind == "year":
-        spans = [m.span() for m in YEAR.finditer(folded) if int(m.group("y")) not in question.years]
     elif kind == "number":
-        spans = [m.span() for m in _NUMBER.finditer(folded)
+        work = folded
+        for pattern in _DATE_PATTERNS:
+            work = _blank(pattern, work)
+        work = _blank(YEAR, _blank(_CODE, work))
+        spans = [m.span() for m in _NUMBER.finditer(work)
                  if _norm_number(m.group(0)) not in question.numbers]  # fmt: skip
-        spans += [m.span() for m in _CN_NUMBER.finditer(folded)]
+        spans += [m.span() for m in _CN_NUMBER.finditer(work)]
     return spans
+
+
+def _blank(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with ``pattern``'s matches replaced by spaces (offsets kept)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
 _EN_STOP = frozenset(

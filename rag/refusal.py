@@ -52,13 +52,16 @@ _TYPED = ("date", "year", "number", "person", "place", "org")
 # the asked kind and a key term in the sentence (odd RGB questions: 8-12 refuse the same
 # distractors; answered questions have their value 0-5 characters from a key term).
 MAX_VALUE_GAP = 12
+NO_TERM_GAP = 999  # no key term matched exactly in the sentence (bigram matches do not count)
 _GAP_KINDS = ("date", "number", "person", "place", "org")
 MAX_SENTENCE = 200  # longer sentences are cut at commas into quotable clauses
 # A search-snippet date line ("Sep 13, 2016 ... ") is the page's date, not a claim.
 _DATELINE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, (?P<y>\d{4}) \.\.\. ")
 # "This year" in an article dated 2022 is 2022: relative years resolved against the
 # page's date satisfy a question's year (今年7月，《长津湖》收获了…百花奖 for 2022年百花奖).
-_RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "前年": -2, "明年": 1}
+# Lookbehinds keep 过去年均 and 五年前年收入 from reading as 去年 and 前年.
+_RELATIVE_YEAR = re.compile(r"今年|(?<!过)去年|(?<![年过])前年|明年")
+_YEAR_OFFSET = {"今年": 0, "去年": -1, "前年": -2, "明年": 1}
 # Days named without a date still answer "which day" (预计周三抵达).
 _DAY_WORDS = re.compile(
     r"(?:周|星期|礼拜)[一二三四五六日天]|[今明昨前后]天|[今明昨]日|当天|"
@@ -77,8 +80,10 @@ _UNIT_RULES = [
 # A share answers a question about a share or a change, not one about an amount
 # (2021年宝马全球销量 is not answered by 占全球销量的34%).
 _ASKS_SHARE = re.compile(
-    r"率|增长|增速|增幅|涨|跌|降|升|提高|减少|变化|比例|比重|占|百分|份额|幅度|"
-    r"percent|share|rate|growth|rise|fall|%"
+    r"率|增长|增速|增幅|增加|减少|涨|跌|降|升|提高|下滑|回落|上调|下调|同比|环比|变化|"
+    r"比例|比重|占|百分|几成|份额|幅度|%|"
+    r"\b(?:percent(?:age)?|share|rate|growth|rise|fall|increase|decrease|drop|proportion|"
+    r"ratio)s?\b"
 )
 _SHARE_VALUE = re.compile(r"[\d.,]+\s*(?:%|‰|个?百分点)|百分之[零一二两三四五六七八九十百点]+")
 _NUM_UNIT = re.compile(r"[\d一二两三四五六七八九十百千万亿][\d.,]*\s*(?:[多余近约]?)\s*(.)")
@@ -260,11 +265,8 @@ def value_gap(info: QueryInfo, sentence: str, facts: Facts) -> int | None:
     terms = [m.span() for term in info.terms for form in variants(term)
              for m in re.finditer(re.escape(form), sentence)]  # fmt: skip
     if not terms:
-        return NO_TERM_GAP
+        return NO_TERM_GAP  # the sentence only refers back to the subject: not beside
     return min(max(0, max(v[0], t[0]) - min(v[1], t[1])) for v in values for t in terms)
-
-
-NO_TERM_GAP = 999
 
 
 def unit_ok(info: QueryInfo, sentence: str) -> bool:
@@ -342,8 +344,9 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
 
 def page_year(hit: Hit) -> int | None:
     """The year the passage was published: its date, or a search-snippet dateline."""
-    if hit.published and hit.published[:4].isdigit():
-        return int(hit.published[:4])
+    m = re.match(r"(?:19|20)\d\d", hit.published or "")
+    if m:
+        return int(m.group(0))
     m = _DATELINE.match(hit.text)
     return int(m.group("y")) if m else None
 
@@ -352,7 +355,7 @@ def with_relative_years(facts: Facts, folded: str, year: int | None) -> Facts:
     """``facts`` plus the years that 今年/去年/明年... in ``folded`` stand for."""
     if year is None:
         return facts
-    resolved = {year + delta for word, delta in _RELATIVE_YEARS.items() if word in folded}
+    resolved = {year + _YEAR_OFFSET[m.group(0)] for m in _RELATIVE_YEAR.finditer(folded)}
     return replace(facts, years=facts.years | resolved) if resolved else facts
 
 

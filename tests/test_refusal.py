@@ -251,3 +251,34 @@ def test_a_bare_day_far_from_the_question_words_does_not_answer() -> None:
     assert refuse, reason
     near = "星海文化节21日开幕，市民踊跃参加。"
     assert not should_refuse(question, _docs(near, *_TOPICAL, "星海文化节筹备顺利。"))[0]
+
+
+def test_a_year_or_date_beside_the_terms_is_not_the_number_asked() -> None:
+    from rag.refusal import MAX_VALUE_GAP, value_gap
+
+    info = analyze("2021年星海汽车全球销量是多少？")
+    filler = "，市民普遍认为交通状况明显改善，沿线商户也反映客流增加" * 2
+    sentence = fold(f"2021年7月18日星海汽车全球销量统计口径调整{filler}，新建停车场共1200个车位。")
+    assert value_gap(info, sentence, extract_facts(sentence)) > MAX_VALUE_GAP
+
+
+def test_a_change_is_answered_by_a_percentage() -> None:
+    question = analyze("2021年星海汽车销量同比增加多少？")
+    assert not should_refuse(question, _docs("2021年，星海汽车销量同比增加12%。"))[0]
+
+
+def test_day_words_are_located_as_dates() -> None:
+    from rag.refusal import value_gap
+
+    info = analyze("星海文化节什么时候开幕？")
+    sentence = fold("星海文化节预计周三开幕。")
+    assert value_gap(info, sentence, extract_facts(sentence)) == 0
+
+
+def test_relative_years_need_the_whole_word() -> None:
+    from rag.query import Facts
+    from rag.refusal import with_relative_years
+
+    assert with_relative_years(Facts(), "去年营收下降", 2024).years == {2023}
+    assert with_relative_years(Facts(), "过去年均增长百分之五", 2024).years == frozenset()
+    assert with_relative_years(Facts(), "五年前年收入不足十万", 2024).years == frozenset()
