@@ -128,14 +128,10 @@ def _perturb_negation(s: str, passage: str, rng: random.Random) -> tuple[str, st
 
 
 def _tagged_names(text: str) -> list[tuple[str, str]]:
-    import jieba.posseg
+    from rag.query import tagged_names
 
     kinds = {"nr": "person", "ns": "place", "nt": "org"}
-    return [
-        (w, kinds[tag[:2]])
-        for w, tag in jieba.posseg.lcut(text)
-        if tag[:2] in kinds and len(w) >= 2 and w.strip()
-    ]
+    return [(w, kinds[tag[:2]]) for w, tag in tagged_names(text) if tag[:2] in kinds and w.strip()]
 
 
 def _perturb_name(

@@ -21,7 +21,6 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
@@ -151,20 +150,16 @@ def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
 
 # --- lexical ------------------------------------------------------------------------
 
-_NAME_TAGS = ("nr", "ns", "nt", "nz")
 _CN_QUANTITY = re.compile(
     r"[零〇一二两三四五六七八九十百千万亿]+(?=[人次个名家年天月日倍届位座架艘辆只场项条元块岁周轮组号])"
 )
 
 
-@lru_cache(maxsize=4096)
 def _names(folded: str) -> frozenset[str]:
     """Person, place and organization names jieba tags in ``folded`` (2+ chars)."""
-    import jieba.posseg
+    from rag.query import tagged_names
 
-    return frozenset(
-        w for w, tag in jieba.posseg.lcut(folded) if tag.startswith(_NAME_TAGS) and len(w) >= 2
-    )
+    return frozenset(word for word, _ in tagged_names(folded))
 
 
 _CLAUSE = re.compile(r"[，,；;：:]")

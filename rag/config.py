@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from dataclasses import dataclass, fields, replace
@@ -23,11 +22,6 @@ OFFLINE_ENV = {
 def apply_offline_env() -> None:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
-    # jieba announces its dictionary load on stderr; that is noise for users. Its logger
-    # is reset when jieba is imported, so quiet it after importing (about 10 ms).
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -147,12 +147,6 @@ def _hash_runs(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return (h >> np.uint64(24)).astype(np.int64) | _WORD_FLAG
 
 
-def fold_fast(text: str) -> str:
-    """``text`` folded character by character, as the index sees it (same length)."""
-    cps = _code_points(text)
-    return cps.astype(np.uint32).tobytes().decode("utf-32-le")
-
-
 def tokenize(text: str) -> list[str]:
     """The tokens of ``text`` as strings (bigrams, lone Han characters, whole words)."""
     cps = _code_points(text)

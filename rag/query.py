@@ -114,10 +114,6 @@ def _norm_number(raw: str) -> str:
     return value.lstrip("0") or "0"
 
 
-def _mask(text: str, start: int, end: int) -> str:
-    return text[:start] + " " * (end - start) + text[end:]
-
-
 def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
     """Years, dates, numbers, Latin names and quoted terms of ``text``.
 
@@ -128,26 +124,12 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
     nfkc = unicodedata.normalize("NFKC", text)
     quoted = frozenset(fold(m.group(1)).strip() for m in _QUOTED.finditer(nfkc))
     latin = _latin_names(nfkc, latin_all)
-    work = fold(nfkc)
-    dates: list[Date] = []
-    years: set[int] = set()
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(work):
-            groups = m.groupdict()
-            month = _MONTHS[groups["mn"]] if groups.get("mn") else groups.get("m")
-            date = Date(
-                int(groups["y"]) if groups.get("y") else None,
-                int(month) if month else None,
-                int(groups["d"]) if groups.get("d") else None,
-            )
-            dates.append(date)
-            if date.year:
-                years.add(date.year)
-        work = pattern.sub(lambda m: " " * len(m.group(0)), work)
+    dated, work = _find_dates(fold(nfkc))
+    dates = [date for date, _ in dated]
+    years = {date.year for date in dates if date.year}
     work = _blank(_CODE, work)
-    for m in YEAR.finditer(work):
-        years.add(int(m.group("y")))
-        work = _mask(work, m.start(), m.end())
+    years.update(int(m.group("y")) for m in YEAR.finditer(work))
+    work = _blank(YEAR, work)
     numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(work)}
     for m in _CN_NUMBER.finditer(work):
         value = cn_to_int(m.group(0))
@@ -157,24 +139,33 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
 
 
 def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]]:
-    """(start, end) offsets of the dates (kind "date": a month or a day, as
-    has_answer_type counts them) or numbers (kind "number": not dates, years or codes,
-    and not a number the question gives) in a folded sentence."""
-    spans: list[tuple[int, int]] = []
+    """(start, end) offsets of the dates (kind "date") or numbers (kind "number": not
+    dates, years or codes, and not a number the question gives) in a folded sentence."""
+    dated, work = _find_dates(folded)
     if kind == "date":
-        for pattern in _DATE_PATTERNS:
-            for m in pattern.finditer(folded):
-                if any(m.groupdict().get(g) for g in ("m", "mn", "d")):
-                    spans.append(m.span())
-    elif kind == "number":
-        work = folded
-        for pattern in _DATE_PATTERNS:
-            work = _blank(pattern, work)
-        work = _blank(YEAR, _blank(_CODE, work))
-        spans = [m.span() for m in _NUMBER.finditer(work)
-                 if _norm_number(m.group(0)) not in question.numbers]  # fmt: skip
-        spans += [m.span() for m in _CN_NUMBER.finditer(work)]
-    return spans
+        return [span for _, span in dated]
+    work = _blank(YEAR, _blank(_CODE, work))
+    spans = [m.span() for m in _NUMBER.finditer(work)
+             if _norm_number(m.group(0)) not in question.numbers]  # fmt: skip
+    return spans + [m.span() for m in _CN_NUMBER.finditer(work)]
+
+
+def _find_dates(folded: str) -> tuple[list[tuple[Date, tuple[int, int]]], str]:
+    """The dates of folded text with their offsets, most specific pattern first, and
+    the text with them blanked (so their parts are not counted again)."""
+    found: list[tuple[Date, tuple[int, int]]] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(folded):
+            groups = m.groupdict()
+            month = _MONTHS[groups["mn"]] if groups.get("mn") else groups.get("m")
+            date = Date(
+                int(groups["y"]) if groups.get("y") else None,
+                int(month) if month else None,
+                int(groups["d"]) if groups.get("d") else None,
+            )
+            found.append((date, m.span()))
+        folded = _blank(pattern, folded)
+    return found, folded
 
 
 def _blank(pattern: re.Pattern[str], text: str) -> str:
@@ -307,7 +298,9 @@ class QueryInfo:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
+def load_jieba():  # type: ignore[no-untyped-def]
+    """jieba, its dictionary loaded and its logger quieted (it announces the load on
+    stderr, and resets its logger when imported). The one way in for rag and eval."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -317,7 +310,25 @@ def _jieba():  # type: ignore[no-untyped-def]
 
 def tokenize(folded: str) -> list[str]:
     """Words of folded text: jieba for Chinese, whole words for Latin runs."""
-    return [w.strip() for w in _jieba().lcut(folded) if w.strip()]
+    return [w.strip() for w in load_jieba().lcut(folded) if w.strip()]
+
+
+NAME_TAGS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organization, other name
+
+
+@lru_cache(maxsize=8192)
+def tagged_names(sentence: str) -> tuple[tuple[str, str], ...]:
+    """(word, tag) of the proper names (2+ characters) jieba tags in a sentence (cached:
+    the retriever's answer-aware pass, the answerer and the verifier look at the same
+    sentences)."""
+    load_jieba()
+    import jieba.posseg
+
+    return tuple(
+        (word, tag)
+        for word, tag in jieba.posseg.lcut(sentence)
+        if tag.startswith(NAME_TAGS) and len(word) >= 2
+    )
 
 
 def topic_of(question: str) -> str:

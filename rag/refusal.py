@@ -19,7 +19,16 @@ from functools import lru_cache
 
 from ingest.chunk import split_sentences
 from ingest.normalize import fold, variants
-from rag.query import Facts, QueryInfo, date_in, extract_facts, latin_in, value_spans
+from rag.query import (
+    Facts,
+    QueryInfo,
+    date_in,
+    extract_facts,
+    latin_in,
+    load_jieba,
+    tagged_names,
+    value_spans,
+)
 from rag.types import Hit
 
 # The bar a candidate sentence must clear is on its *confidence*: weighted key-term
@@ -67,7 +76,6 @@ _DAY_WORDS = re.compile(
     r"(?:周|星期|礼拜)[一二三四五六日天]|[今明昨前后]天|[今明昨]日|当天|"
     r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
 )
-_NAME_TAGS = ("nr", "ns", "nt", "nz")
 # What a "how many/how much" question measures, and the units that answer it.
 _UNIT_RULES = [
     (re.compile(r"多少人|几人|人数|多少名|多少位|人口|how many people"), "人名位万亿"),
@@ -106,10 +114,7 @@ class Evidence:
     unit_ok: bool = True  # number questions: a number with the unit asked for
     is_question: bool = False  # the sentence itself asks something (not an answer)
     truncated: bool = False  # a search-snippet cut ("...")
-    window_matches: tuple[float, ...] = ()  # per key term: match in sentence +-1 sentence
-    passage_matches: tuple[float, ...] = ()  # per key term: match in the passage
     candidates: frozenset[str] = frozenset()  # answer-type values the sentence offers
-    corroborated: bool = False  # one of them also occurs in another document
     support: int = 0  # how many other documents repeat one (in an on-topic sentence)
 
     window_coverage: float = 0.0  # ... found in the sentence and its neighbours
@@ -117,6 +122,10 @@ class Evidence:
     # Characters between the nearest value of the asked kind and a key term; None when
     # not measured (another kind, or no value located).
     value_gap: int | None = None
+
+    @property
+    def corroborated(self) -> bool:
+        return self.support > 0
 
     @property
     def coverage(self) -> float:
@@ -133,7 +142,7 @@ class Evidence:
             self.coverage
             + (0.25 if self.type_ok else 0.0)
             + (0.1 if self.unit_ok else 0.0)
-            + 0.08 * min(self.support, 3)
+            + 0.08 * min(self.support, MAX_SUPPORT)
             + (0.1 if self.candidates else 0.0)
             + 0.1 * self.constraints_in_sentence
             - (0.3 if self.is_question else 0.0)
@@ -155,6 +164,7 @@ class Evidence:
 
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
+    load_jieba()
     import jieba.analyse
 
     table = jieba.analyse.TFIDF()
@@ -292,19 +302,6 @@ def answer_candidates(info: QueryInfo, sentence: str, facts: Facts) -> frozenset
     return frozenset()
 
 
-@lru_cache(maxsize=8192)
-def tagged_names(sentence: str) -> tuple[tuple[str, str], ...]:
-    """(word, tag) of the proper names jieba tags in a folded sentence (cached: the
-    retriever's answer-aware pass and the answerer look at the same sentences)."""
-    import jieba.posseg
-
-    return tuple(
-        (word, tag)
-        for word, tag in jieba.posseg.lcut(sentence)
-        if tag.startswith(_NAME_TAGS) and len(word) >= 2
-    )
-
-
 def _new_names(info: QueryInfo, sentence: str, facts: Facts) -> set[str]:
     names = set(facts.latin - info.facts.latin) | set(facts.quoted - info.facts.quoted)
     names.update(word for word, _ in tagged_names(sentence) if word not in info.folded)
@@ -377,7 +374,6 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
         )
         passage_cov = coverage(info.terms, passage)
         spans = candidate_spans(body)
-        passage_matches = tuple(term_match(t, passage) for t in info.terms)
         for k, (start, end) in enumerate(spans):
             folded = fold(body[start:end])
             window = fold(body[spans[max(k - 1, 0)][0] : spans[min(k + 1, len(spans) - 1)][1]])
@@ -407,9 +403,7 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
                     unit_ok=unit_ok(info, folded),
                     is_question=folded.rstrip().endswith(("?", "吗", "呢")),
                     truncated=folded.rstrip().endswith(("...", "…")),
-                    window_matches=tuple(term_match(t, window) for t in info.terms),
                     window_coverage=window_cov,
-                    passage_matches=passage_matches,
                     candidates=(
                         answer_candidates(info, folded, answer_facts) if tag else frozenset()
                     ),
@@ -429,7 +423,6 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
             (sum(c in v for k, v in by_doc.items() if k != doc) for c in e.candidates),
             default=0,
         )
-        e.corroborated = e.support > 0
     out.sort(key=lambda e: e.relevance, reverse=True)
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ingest.chunk import split_sentences
 from ingest.normalize import fold, variants
 from rag.extractive import citation_for
-from rag.query import date_in, extract_facts, latin_in
+from rag.query import date_in, extract_facts, latin_in, tagged_names
 from rag.types import CITATION_MARKER, Citation, Hit
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
@@ -91,9 +91,7 @@ def _matched_region(claim: str, sentence: str) -> str:
 
 
 def _person_names(folded: str) -> set[str]:
-    import jieba.posseg
-
-    return {w for w, tag in jieba.posseg.lcut(folded) if tag.startswith("nr") and len(w) >= 2}
+    return {word for word, tag in tagged_names(folded) if tag.startswith("nr")}
 
 
 def glossary_overlap(english: str, folded_source: str) -> float | None:
