@@ -114,7 +114,8 @@ class Assistant:
         standalone = rewrite_question(question, history, self.settings)
         extra = translate_query(standalone, self.settings)
         hits = self.retriever.search(standalone, k, filters, extra_queries=[extra] if extra else ())
-        for item in stream_with_llm(standalone, hits, self.settings, history=history):
+        # Already standalone: passing the history too would rewrite it a second time.
+        for item in stream_with_llm(standalone, hits, self.settings):
             if isinstance(item, Answer):
                 item.mode = {**self.mode, **item.mode}
             yield item

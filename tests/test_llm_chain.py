@@ -424,3 +424,21 @@ def test_api_key_never_appears(
     assert not leaks(settings, build_chat_model(settings))
     assert caplog.records and not leaks(caplog.text)
     assert not any(leaks(r.getMessage(), r.args) for r in caplog.records)
+
+
+def test_assistant_follow_up_is_rewritten_once(fake: FakeOpenAI, tmp_path) -> None:
+    # One rewrite request and one answer request per follow-up, through the product path.
+    from ingest.pipeline import ingest
+    from rag import Assistant
+
+    corpus = tmp_path / "articles.jsonl"
+    record = {"id": "a1", "title": "台積電第三季財報", "published": "2024-10-17", "text": S1}
+    corpus.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    settings = settings_for(fake.url, db=tmp_path / "db", embedder="hash")
+    assert ingest([corpus], settings).added == 1
+    fake.push(Reply(text="台積電第三季的營收是多少？"))
+    answer = Assistant(settings).ask("它的營收是多少？", history=HISTORY)
+    rewrite, final = fake.chat_requests()
+    assert "standalone question" in rewrite.text("system")
+    assert "<question>台積電第三季的營收是多少？</question>" in final.text("user")
+    assert not answer.refused and answer.citations
