@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ingest.store import DocRecord
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, QuestionError
 from rag.config import Settings
 from rag.types import Answer
@@ -66,11 +67,12 @@ class Services:
         return self.assistant.retriever.store
 
     def refresh(self) -> None:
-        """Reload the chunk table if the store changed (the retriever locks the reload)."""
+        """Reload the chunk table if the store changed (the retriever locks the reload).
+        Searching does this too; called after a write so the next status is current."""
         _ = self.assistant.retriever.table
 
-    def status_html(self, lang: str) -> str:
-        records = self.store.doc_records()
+    def status_html(self, lang: str, records: dict[str, DocRecord] | None = None) -> str:
+        records = self.store.doc_records() if records is None else records
         return render.render_status(
             self.assistant.mode,
             len(records),
@@ -105,7 +107,6 @@ def answer_stream(
     messages.append({"role": "assistant", "content": render.render_pending("…")})
     records.append(None)
     try:
-        services.refresh()
         streamed = ""
         for item in services.assistant.stream(question, history=session["history"]):
             if isinstance(item, Answer):
@@ -306,9 +307,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
         )
 
         # Corpus -----------------------------------------------------------------------
-        def corpus_view(text: str, lang: str):  # type: ignore[no-untyped-def]
-            records = services.store.doc_records().values()
-            rows = render.corpus_rows(records, text or "")
+        def corpus_view(text: str, lang: str, records: dict[str, DocRecord] | None = None):  # type: ignore[no-untyped-def]
+            if records is None:
+                records = services.store.doc_records()
+            rows = render.corpus_rows(records.values(), text or "")
             choices = [(f"{r[0]} ({r[2] or r[4]})", r[4]) for r in rows]
             view = {"headers": table_headers(CORPUS_COLUMNS, lang), "data": rows}
             return view, gr.update(choices=choices, value=None)
@@ -332,8 +334,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
                         note = t(lang, "deleted", title=record.title, n=record.n_chunks)
                         message = f'<div class="ok-box">{render.esc(note)}</div>'
                 services.refresh()
-            rows, choices = corpus_view(text, lang)
-            return message, rows, choices, services.status_html(lang)
+            records = services.store.doc_records()
+            rows, choices = corpus_view(text, lang, records)
+            return message, rows, choices, services.status_html(lang, records)
 
         delete.click(
             on_delete, [pick, search], [corpus_msg, table, pick, status], api_name="delete"
@@ -384,8 +387,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
             if lines:
                 items = "".join(f"<li>{render.esc(line)}</li>" for line in lines)
                 parts.append(f'<div class="error-box" role="alert"><ul>{items}</ul></div>')
-            rows, choices = corpus_view(text, lang)
-            return "".join(parts), rows, choices, services.status_html(lang), None
+            records = services.store.doc_records()
+            rows, choices = corpus_view(text, lang, records)
+            return "".join(parts), rows, choices, services.status_html(lang, records), None
 
         ingest_btn.click(
             on_ingest,
@@ -399,7 +403,6 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
             headers = table_headers(INSPECT_COLUMNS, lang_of(request))
             if not (text or "").strip():
                 return {"headers": headers, "data": []}
-            services.refresh()
             found = services.assistant.retriever.search(
                 text.strip()[:MAX_QUESTION_CHARS], max(1, min(int(count), INSPECT_MAX_K))
             )
@@ -411,8 +414,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None):  # type: 
         # Page load --------------------------------------------------------------------
         def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
             lang = lang_of(request)
-            rows, choices = corpus_view("", lang)
-            return services.status_html(lang), render.render_sources([], lang), rows, choices
+            records = services.store.doc_records()
+            rows, choices = corpus_view("", lang, records)
+            status_line = services.status_html(lang, records)
+            return status_line, render.render_sources([], lang), rows, choices
 
         demo.load(on_load, None, [status, sources, table, pick], api_name="status")
 
