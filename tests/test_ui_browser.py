@@ -77,8 +77,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def outside_requests() -> list[str]:
-    return []
+def outside_requests() -> Iterator[list[str]]:
+    """Requests that left localhost, from every page of this module: checked once all
+    its tests have run, whatever their order or selection."""
+    outside: list[str] = []
+    yield outside
+    assert outside == [], f"pages fetched from the internet: {outside}"
 
 
 def open_page(browser: Any, url: str, outside: list[str], locale: str = "zh-TW") -> Any:
@@ -242,8 +246,3 @@ def test_english_interface_and_example_questions(
     page.click("#clear")
     page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
     page.context.close()
-
-
-def test_nothing_was_fetched_from_the_internet(outside_requests: list[str]) -> None:
-    # Runs last in this module: every page above was watched.
-    assert outside_requests == []
