@@ -328,6 +328,7 @@ def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict
         "answer_in_top5": sum(in_top) / n,
         "accuracy": sum(correct) / n,
         "false_refusal_rate": sum(a.refused for a in answers) / n,
+        "false_refusal_halves": halves([a.refused for a in answers]),
         "accuracy_when_answer_in_top5": (
             sum(c for c, i in zip(correct, in_top, strict=True) if i) / max(sum(in_top), 1)
         ),
@@ -356,6 +357,7 @@ def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict
     out["distractors"] = {
         "store": neg_store,
         "correct_refusal_rate": sum(refused) / n,
+        "correct_refusal_halves": halves(refused),
         # An answer found in the distractors is not always wrong: RGB negatives can hold it.
         "answer_in_contexts_when_not_refused": sum(
             answer_in(a.contexts, g)
@@ -507,6 +509,12 @@ def print_rgb(out: dict[str, Any], print_fn: Print = print) -> None:
         f"out): correct refusals {dist['correct_refusal_rate']:.3f}; of the answered, "
         f"{dist['answer_in_contexts_when_not_refused']} had the gold answer in their contexts"
     )
+    fr, cr = ours["false_refusal_halves"], dist["correct_refusal_halves"]
+    print_fn(
+        "refusal thresholds were tuned on the odd-numbered questions: false refusals "
+        f"{fr['odd']:.3f} odd / {fr['even']:.3f} even (held out); distractor refusals "
+        f"{cr['odd']:.3f} odd / {cr['even']:.3f} even (held out)"
+    )
     parts = ", ".join(f"{k} {v:.1f}" for k, v in ours["parts_p50_ms"].items())
     print_fn(f"parts of one search alone, p50 ms: {parts}")
     batch = out["batch"]
@@ -602,6 +610,12 @@ def code_version() -> dict[str, Any]:
 
     dirty = git("status", "--porcelain", "--", "rag", "ingest")
     return {"commit": git("rev-parse", "HEAD"), "dirty": dirty.splitlines() if dirty else []}
+
+
+def halves(flags: list[bool]) -> dict[str, float]:
+    """Share of true flags among the odd- and even-numbered questions (0-based)."""
+    odd, even = flags[1::2], flags[0::2]
+    return {"odd": sum(odd) / max(len(odd), 1), "even": sum(even) / max(len(even), 1)}
 
 
 def run(print_fn: Print = print, large: bool = True) -> dict:

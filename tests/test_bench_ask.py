@@ -12,6 +12,7 @@ from eval.bench_ask import (
     RgbData,
     bench_rgb,
     copied_records,
+    halves,
     passage_key,
     recall,
     summary_rows,
@@ -52,6 +53,10 @@ def test_rgb_data_dedupes_and_keeps_distractors_apart() -> None:
     assert data.positives[0] == {passage_key(ROWS[0]["positive"][0])}
 
 
+def test_halves_split_odd_and_even_questions() -> None:
+    assert halves([True, False, False, False, True]) == {"odd": 0.0, "even": 2 / 3}
+
+
 def test_recall_and_copies(tmp_path: Path) -> None:
     assert recall([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 1) == 0.0
     assert recall([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 2) == 0.5
@@ -71,6 +76,8 @@ def test_bench_rgb_end_to_end(tmp_path: Path) -> None:
     assert out["batch"]["questions"] == 3
     assert out["langchain"]["store"]["chunks"] == 5
     assert out["distractors"]["correct_refusal_rate"] == 1.0  # no answers left to find
+    assert out["distractors"]["correct_refusal_halves"] == {"odd": 1.0, "even": 1.0}
+    assert any("odd-numbered" in line for line in lines)
     assert any("recall@1" in line for line in lines)
     rows = summary_rows({"rgb": out, "scale": {}})
     assert rows[0][:4] == ("RGB recall@1", "1.000", ">= 0.80", "PASS")
