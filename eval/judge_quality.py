@@ -175,11 +175,9 @@ def _move_name(s: str, passage: str, rng: random.Random) -> str | None:
 
 def build_examples(rows: list[dict], fact_rows: list[dict], seed: int = SEED) -> list[Example]:
     """The labelled set (deterministic for a seed)."""
-    from opencc import OpenCC
+    from ingest.normalize import converter, fold
 
-    from ingest.normalize import fold
-
-    s2t = OpenCC("s2t")
+    s2t = converter("s2t")
     rng = random.Random(seed)
     picked: list[tuple[str, str]] = []  # (sentence, passage)
     for row in rows[:MAX_ROWS]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified (OpenCC t2s). Keeps the length in practice."""
-    return _opencc("t2s").convert(text) if text else text
+    return converter("t2s").convert(text) if text else text
 
 
 def fold(text: str) -> str:
@@ -20,8 +20,9 @@ def fold(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
-@lru_cache(maxsize=4)
-def _opencc(config: str):  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=8)
+def converter(config: str):  # type: ignore[no-untyped-def]
+    """The OpenCC converter for ``config`` (t2s, s2t, s2twp, tw2sp...), built once."""
     import opencc
 
     return opencc.OpenCC(config)
@@ -48,8 +49,8 @@ def variants(text: str) -> tuple[str, ...]:
     vocabulary differ beyond script (芯片/晶片, 英伟达/輝達, 内存/記憶體), which
     character-level t2s cannot bridge. OpenCC's phrase tables (s2twp, tw2sp) can;
     REGIONAL_NAMES covers the names they miss."""
-    taiwan = _opencc("s2twp").convert(text)
-    forms = [fold(text), fold(taiwan), fold(_opencc("tw2sp").convert(taiwan))]
+    taiwan = converter("s2twp").convert(text)
+    forms = [fold(text), fold(taiwan), fold(converter("tw2sp").convert(taiwan))]
     for mainland, local in REGIONAL_NAMES:
         for form in list(forms):
             if mainland in form:

@@ -142,9 +142,9 @@ def _same_script(text: str, lang: str) -> str | None:
         return text
     if "en" in (got, lang):
         return None
-    import opencc
+    from ingest.normalize import converter
 
-    return opencc.OpenCC("s2twp" if lang == "zh-Hant" else "t2s").convert(text)
+    return converter("s2twp" if lang == "zh-Hant" else "t2s").convert(text)
 
 
 def rewrite_question(

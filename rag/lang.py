@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from ingest.normalize import converter
 from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
 LANGS = ("zh-Hant", "zh-Hans", "en")
@@ -12,16 +12,9 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
-@lru_cache(maxsize=2)
-def _converter(config: str):  # type: ignore[no-untyped-def]
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
 def _changed_chars(text: str, config: str) -> int:
     """How many characters OpenCC ``config`` changes (t2s/s2t keep the length)."""
-    out = _converter(config).convert(text)
+    out = converter(config).convert(text)
     if len(out) != len(text):
         return 1 if out != text else 0
     return sum(a != b for a, b in zip(text, out, strict=True))
