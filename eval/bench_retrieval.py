@@ -21,7 +21,6 @@ import numpy as np
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
 CRUD = SHARED / "data" / "crud-rag-news"
-POOL = 30  # candidates given to the second stage
 LARGE = 100_000
 
 
@@ -83,18 +82,21 @@ class Retriever:
         return self.vectors @ self.embedder.embed_query(q)
 
     def dense(self, q: str, k: int) -> list[int]:
-        scores = self.dense_scores(q)
-        top = np.argpartition(-scores, k)[:k]
-        return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
+        from rag.lexical import top_k
+
+        return [int(i) for i in top_k(self.dense_scores(q), k)]
 
     def fused(self, q: str, k: int, rerank: bool = True, weights=None) -> list[int]:
         from rag.fusion import rrf
+        from rag.lexical import top_k
         from rag.passage_rank import Candidate, Weights, rescore
+        from rag.retrieve import FIRST_STAGE, POOL
 
+        # The product's first stage and pool sizes (rag.retrieve), over in-memory vectors.
         lex_scores = self.lexical.scores(q)
         den_scores = self.dense_scores(q)
-        lex = _top(lex_scores, 100)
-        den = _top(den_scores, 100)
+        lex = top_k(lex_scores, FIRST_STAGE)
+        den = top_k(den_scores, FIRST_STAGE)
         pool = [int(i) for i, _ in rrf([[str(i) for i in lex], [str(i) for i in den]])[:POOL]]
         if not rerank:
             return pool[:k]
@@ -104,12 +106,6 @@ class Retriever:
         ]
         ranked = rescore(q, cands, self.lexical.term_idf, weights or Weights())
         return [int(i) for i, _ in ranked[:k]]
-
-
-def _top(scores: np.ndarray, k: int) -> list[int]:
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
 
 
 def evaluate(
