@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rag.config import Settings, apply_offline_env
 
@@ -210,9 +210,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant, QuestionError
     from rag.retrieve import Filters
 
+    if args.question is not None and not args.question.strip():
+        # Only a missing QUESTION means "read stdin"; an empty one is a mistake.
+        print(
+            "rag ask: error: empty question (give a question, or none at all to read "
+            "questions from stdin, one per line)",
+            file=sys.stderr,
+        )
+        return 2
     assistant = Assistant(settings_from(args))
     filters = Filters(since=args.since, until=args.until, sources=tuple(args.source or ()))
-    questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
+    questions: Iterable[str] = (
+        [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
+    )
     status = 0
     for question in questions:
         if not question:
