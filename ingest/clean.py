@@ -94,7 +94,7 @@ def clean_html(html: str) -> CleanedPage:
     """Clean an HTML page: DOM text lines, densest prose run, metadata from meta tags."""
     from ingest import html as page
 
-    root = page.parse(html)
+    root, html = page.parse(html)  # html flattened if it nested too deep to parse
     if root is None:
         raise CleaningError("empty page: no HTML to parse")
     lines = page.page_lines(root)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from ingest.blocks import Line
@@ -26,16 +27,59 @@ _STRIP = " \t\r\n\f\v\u3000\xa0\u200b\ufeff"
 _TITLE_SEP = re.compile(r"\s*(?:[_|｜–—]|\s-\s|--|::)\s*")
 
 
-def parse(html: str) -> lxml_html.HtmlElement | None:
-    """The parsed document, or None when there is nothing to parse."""
+# libxml2 stops parsing at 256 open elements (XML_PARSE_HUGE only moves that wall to
+# 2048), dropping the rest of the page. Pages nested deeper are parsed again with the
+# nesting past this depth flattened: below the wall, with room for the elements the
+# parser adds itself, and keeping _walk's recursion well inside Python's limit.
+MAX_DEPTH = 200
+# Elements that never have content, so never nest.
+VOID_TAGS = frozenset(
+    "area base br col embed hr img input keygen link meta param source track wbr".split()
+)
+_TAG = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:"[^"]*"|'[^']*'|[^'">])*>""")
+
+
+def parse(html: str) -> tuple[lxml_html.HtmlElement | None, str]:
+    """The parsed document (None when there is nothing to parse), and the HTML it was
+    parsed from: ``html``, or ``html`` flattened when it nests too deep to parse whole."""
     if not html.strip():
-        return None
+        return None, html
     # lxml refuses str input that carries an XML encoding declaration.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+    parser = lxml_html.HTMLParser()
     try:
-        return lxml_html.document_fromstring(html)
-    except (ValueError, lxml_html.etree.ParserError):
-        return None
+        root = lxml_html.document_fromstring(html, parser=parser)
+        if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):
+            html = flatten(html, MAX_DEPTH)
+            root = lxml_html.document_fromstring(html)
+    except (ValueError, etree.ParserError):
+        return None, html
+    return root, html
+
+
+def flatten(html: str, max_depth: int) -> str:
+    """``html`` with the tags nested deeper than ``max_depth`` removed, their text kept:
+    a block element's tag becomes a <br> so its text still starts a line. Depth is
+    counted from the tags as written (unclosed tags count as open), which only errs
+    towards flattening more."""
+    depth = 0
+
+    def cut(match: re.Match[str]) -> str:
+        nonlocal depth
+        closing, name = match.group(1), match.group(2).lower()
+        if name in VOID_TAGS or match.group().endswith("/>"):
+            return match.group()
+        if closing:
+            depth = max(depth - 1, 0)
+            deep = depth >= max_depth
+        else:
+            depth += 1
+            deep = depth > max_depth
+        if not deep:
+            return match.group()
+        return "<br>" if name in BLOCK_TAGS else ""
+
+    return _TAG.sub(cut, html)
 
 
 def _hidden(el: lxml_html.HtmlElement) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rag.config import Settings, apply_offline_env
 
@@ -106,16 +106,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (RuntimeError, ValueError, OSError) as exc:
-        print(f"rag {args.command}: error: {exc}", file=sys.stderr)
+        from ingest.readers import printable  # messages often name a path
+
+        print(f"rag {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    """Exit 0: all inputs cleaned; 1: some failed; 2: none could be cleaned."""
     from ingest.pipeline import clean_raw
-    from ingest.readers import Failure, read_raw_documents
+    from ingest.readers import Failure, printable, read_raw_documents
 
     settings = Settings.from_env()
-    failures = 0
+    failures = cleaned = 0
     for raw in read_raw_documents(args.files, max_bytes=int(settings.max_file_mb * 1e6)):
         if isinstance(raw, Failure):
             failures += 1
@@ -127,6 +130,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             failures += 1
             _emit_clean_error(args, raw.where, str(exc))
             continue
+        cleaned += 1
         if args.json:
             row = {
                 "path": raw.where,
@@ -139,7 +143,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             }
             print(json.dumps(row, ensure_ascii=False), flush=True)
         else:
-            print(f"== {raw.where}")
+            print(f"== {printable(raw.where)}")
             print(f"title:     {page.title}")
             print(f"published: {page.published or '-'}")
             print(f"source:    {page.source or '-'}")
@@ -148,18 +152,23 @@ def cmd_clean(args: argparse.Namespace) -> int:
             print()
             print("\n\n".join(page.paragraphs))
             print()
-    return 0 if failures == 0 else 1
+    if failures == 0:
+        return 0
+    return 1 if cleaned else 2
 
 
 def _emit_clean_error(args: argparse.Namespace, path: str, error: str) -> None:
+    from ingest.readers import printable
+
     if args.json:
         print(json.dumps({"path": path, "error": error}, ensure_ascii=False), flush=True)
     else:
-        print(f"{path}: error: {error}", file=sys.stderr)
+        print(printable(f"{path}: error: {error}"), file=sys.stderr)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest
+    from ingest.readers import printable
     from ingest.store import Store
 
     settings = settings_from(args)
@@ -178,7 +187,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print(f"embedder:   {report.embedder}")
-        print(f"store:      {settings.chroma_url or settings.db}")
+        print(f"store:      {printable(str(settings.chroma_url or settings.db))}")
         print(
             f"inputs:     {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
@@ -188,13 +197,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if report.repaired:
             print(f"repaired:   {report.repaired} documents left half-written by an earlier run")
         for path, doc_id in report.duplicate_of[:SHOW]:
-            print(f"duplicate:  {path} (same article as {doc_id})")
+            print(f"duplicate:  {printable(path)} (same article as {doc_id})")
         _more(report.duplicate_of, "duplicates")
         for a, b, score in report.near_duplicates[:SHOW]:
             print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
         _more(report.near_duplicates, "near-duplicate pairs (see --json)")
         for failure in report.failed:
-            print(f"failed:     {failure.path}: {failure.error}")
+            print(f"failed:     {printable(f'{failure.path}: {failure.error}')}")
     return report.exit_code
 
 
@@ -210,9 +219,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant, QuestionError
     from rag.retrieve import Filters
 
+    if args.question is not None and not args.question.strip():
+        # Only a missing QUESTION means "read stdin"; an empty one is a mistake.
+        print(
+            "rag ask: error: empty question (give a question, or none at all to read "
+            "questions from stdin, one per line)",
+            file=sys.stderr,
+        )
+        return 2
     assistant = Assistant(settings_from(args))
     filters = Filters(since=args.since, until=args.until, sources=tuple(args.source or ()))
-    questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
+    questions: Iterable[str] = (
+        [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
+    )
     status = 0
     for question in questions:
         if not question:

@@ -262,3 +262,17 @@ def test_settings_repr_hides_secrets():
     )
     shown = repr(settings)
     assert "sk-live-123" not in shown and "hunter2" not in shown and "llm.local" in shown
+
+
+def test_rag_ask_with_an_empty_question_is_an_error_not_a_read_of_stdin(store_db):
+    for given in ("", "   "):
+        done = subprocess.run(
+            [*RAG, "ask", "--db", str(store_db), given],
+            input="企業要在出貨前幾天提交申請？\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stdout
+        assert done.stdout == ""
+        assert "empty question" in done.stderr and "stdin" in done.stderr

@@ -296,3 +296,17 @@ def test_short_closing_sentence_is_kept():
         "完工後吞吐量將提高一倍。\n\n居民反應大致正面。\n"
     )
     assert page.paragraphs[-1] == "居民反應大致正面。"
+
+
+def test_deeply_nested_html_keeps_its_text():
+    body = "".join(f"<p>{p}</p>" for p in BODY)
+    for depth, tag in ((400, "div"), (3000, "div"), (3000, "span")):
+        page = (
+            "<html><head><title>深層巢狀的頁面</title></head><body>"
+            + f"<{tag}>" * depth
+            + body
+            + f"</{tag}>" * depth
+            + "</body></html>"
+        )
+        cleaned = clean_page(page.encode(), "html")
+        assert cleaned.paragraphs == BODY, (depth, tag)

@@ -132,15 +132,16 @@ def serve(
         return 2
     if corpus:
         from ingest.pipeline import ingest
+        from ingest.readers import printable
 
         report = ingest([corpus], settings)
         print(
-            f"ingested {corpus}: {report.added} added, {report.updated} updated, "
+            f"ingested {printable(corpus)}: {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(report.failed)} failed; "
             f"store: {report.documents} documents, {report.chunks} chunks"
         )
         for failure in report.failed[:10]:
-            print(f"  ! {failure.path}: {failure.error}", file=sys.stderr)
+            print(f"  ! {printable(f'{failure.path}: {failure.error}')}", file=sys.stderr)
     start(settings, host=host, port=port, auth=login, block=True, quiet=True)
     return 0
 
