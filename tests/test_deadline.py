@@ -2,7 +2,7 @@
 answer, retries), then the extractive answer, marked. The endpoint is the fake OpenAI
 server, made to hang.
 
-The elapsed-time bounds here are deliberately loose (about three times the limit): they
+The elapsed-time bounds here are deliberately loose (up to four times the limit): they
 separate "bounded by the limit" from the old behaviour, where every step waited a full
 RAG_LLM_TIMEOUT per attempt and retried twice (at least 6 s in these set-ups), not
 measure speed."""
@@ -40,6 +40,15 @@ def fake(server: FakeOpenAI) -> FakeOpenAI:
     return server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm() -> None:
+    """Load the answerer's word segmenter and tagger (about 2 s cold) before any timing:
+    the fallback answer runs after the limit, and the bounds are about the endpoint."""
+    from rag.chain import extractive_answer
+
+    extractive_answer("台積電第三季營收是多少？", HITS)
+
+
 def settings_for(url: str, **changes: object) -> Settings:
     base = Settings(llm_model="fake-model", llm_base_url=url, llm_api_key="k", llm_timeout=1.0)
     return dataclasses.replace(base, **changes)
@@ -70,7 +79,7 @@ def test_hung_endpoint_follow_up_is_bounded_by_the_deadline(fake: FakeOpenAI, tm
     start = time.monotonic()
     answer = assistant.ask("它的營收是多少？", history=HISTORY)
     elapsed = time.monotonic() - start
-    assert elapsed < 4.5, elapsed  # about 1.5 s; it was 9 s (2 calls x 3 attempts x 1 s)
+    assert elapsed < 6.0, elapsed  # about 1.5 s; it was 10 s (2 calls x 3 attempts x 1 s)
     assert "time limit of 1.5 s reached" in answer.mode["llm"], answer.mode
     assert answer.mode["llm"].startswith("extractive fallback")
     assert any("time limit" in w for w in answer.warnings)
