@@ -38,6 +38,8 @@ class IngestReport:
     embedder: str = ""
     repaired: int = 0
     seconds: float = 0.0
+    # (input, phrase): stored articles holding instruction-like text (rag.injection)
+    instruction_like: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def read_any(self) -> bool:
@@ -65,6 +67,7 @@ class IngestReport:
             "embedder": self.embedder,
             "repaired": self.repaired,
             "seconds": round(self.seconds, 3),
+            "instruction_like": [{"path": p, "phrase": f} for p, f in self.instruction_like],
         }
 
 
@@ -167,6 +170,7 @@ def ingest(
     """Ingest files and folders into the store; never raises for a bad input."""
     from ingest.dedup import from_hex, near_duplicates, signature, to_hex
     from ingest.embed import describe
+    from rag.injection import find_instructions
 
     started = time.perf_counter()
     store = store or Store.open(settings)
@@ -221,6 +225,8 @@ def ingest(
             report.duplicates += 1
             report.duplicate_of.append((raw.where, same_content))
             continue
+        if flags := find_instructions(article.text):
+            report.instruction_like.append((raw.where, flags[0].phrase))
         sig = signature(article.text)
         new_signatures[article.doc_id] = sig
         placeholder = DocRecord(

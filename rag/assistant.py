@@ -6,7 +6,7 @@ convenience that builds one for a single question.
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,6 @@ from rag.retrieve import Filters, HybridRetriever
 from rag.types import Answer, Delta
 
 MAX_QUESTION_CHARS = 2000
-# Short follow-ups that lean on the previous turn ("它呢？", "and in 2024?").
-_FOLLOW_UP = re.compile(
-    r"^(?:那|那麼|那么|還有|还有|它|他們|他们|這|这|此|and\b|what about\b|how about\b)",
-    re.IGNORECASE,
-)
 Turn = tuple[str, str]  # (user question, assistant answer)
 
 
@@ -39,11 +34,13 @@ class Assistant:
 
     @property
     def mode(self) -> dict[str, str]:
+        """What answers: embedder, retrieval and LLM (its endpoint without credentials).
+        The CLI, the UI status line, the serve banner and eval reports all show this."""
         from ingest.embed import describe
+        from rag.llm import endpoint_label
 
         llm = (
-            f"{self.settings.llm_model or 'default model'} via "
-            f"{self.settings.llm_base_url or 'OpenAI'}"
+            f"{self.settings.llm_model or 'default model'} via {endpoint_label(self.settings)}"
             if self.settings.llm_configured
             else "extractive (no LLM configured)"
         )
@@ -84,38 +81,64 @@ class Assistant:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise QuestionError(f"k must be at least 1 (got {k})")
+        from rag.lang import unsupported_language
+
+        language = unsupported_language(question)
+        if language is not None:
+            answer = self._unsupported(language)
+            yield Delta(answer.text)
+            yield answer
+            return
         if self.settings.llm_configured:
             yield from self._stream_llm(question, history, k, filters)
             return
-        from rag.extractive import answer_extractive
+        from rag.chain import extractive_answer
         from rag.glossary import translate_question
-        from rag.lang import detect_lang
 
         standalone = standalone_offline(question, history)
-        lang = detect_lang(standalone)
+        lang = answer_lang(question, standalone)
         translation = translate_question(standalone) if lang == "en" else None
         if translation is None:
             hits = self.retriever.search(standalone, k, filters)
-            answer = answer_extractive(standalone, hits)
+            answer = extractive_answer(standalone, hits, lang)
         else:
             # English over Chinese articles: search and check with glossary terms.
             extra = [translation.search, *variants(translation.search)[1:]]
             hits = self.retriever.search(standalone, k, filters, extra_queries=extra)
-            answer = answer_extractive(translation.analysis, hits, lang="en")
+            answer = extractive_answer(translation.analysis, hits, "en")
         answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
         yield Delta(answer.text)
         yield answer
+
+    def _unsupported(self, language: str) -> Answer:
+        """The answer to a question in a language the service does not read."""
+        from rag.lang import unsupported_message
+
+        mode = {**self.mode, "llm": "not called (unsupported language)"}
+        mode["refusal"] = f"question in {language}"
+        return Answer(unsupported_message(language), refused=True, mode=mode)
 
     def _stream_llm(
         self, question: str, history: list[Turn], k: int, filters: Filters
     ) -> Iterator[Delta | Answer]:
         from rag.chain import rewrite_question, stream_with_llm, translate_query
+        from rag.llm import Deadline
 
-        standalone = rewrite_question(question, history, self.settings)
-        extra = translate_query(standalone, self.settings)
-        hits = self.retriever.search(standalone, k, filters, extra_queries=[extra] if extra else ())
+        # One time limit for the LLM calls of this question together (rewrite, translation,
+        # answer, retries); past it, the extractive answer.
+        deadline = Deadline.for_question(self.settings)
+        standalone = rewrite_question(question, history, self.settings, deadline=deadline)
+        # No usable rewrite: search as the offline path would (a follow-up with the
+        # previous topic), answer the question as asked.
+        query = standalone if standalone != question else standalone_offline(question, history)
+        extra = translate_query(standalone, self.settings, deadline=deadline)
+        started = time.monotonic()
+        hits = self.retriever.search(query, k, filters, extra_queries=[extra] if extra else ())
+        deadline = deadline.extended(time.monotonic() - started)  # the limit is the LLM's
+        lang = answer_lang(question, standalone)
         # Already standalone: passing the history too would rewrite it a second time.
-        for item in stream_with_llm(standalone, hits, self.settings):
+        stream = stream_with_llm(standalone, hits, self.settings, deadline=deadline, lang=lang)
+        for item in stream:
             if isinstance(item, Answer):
                 item.mode = {**self.mode, **item.mode}
             yield item
@@ -155,11 +178,25 @@ def to_filters(filters: Filters | dict[str, Any] | None) -> Filters:
 
 
 def standalone_offline(question: str, history: Sequence[Turn]) -> str:
-    """Without an LLM, a short follow-up is searched together with the previous question."""
+    """Without an LLM, a follow-up (``rag.followup.is_follow_up``: a pronoun, an elided
+    subject, 那…/…呢) is searched together with the previous question's topic; any
+    other question stands alone, however short."""
     if not history:
         return question
-    if len(question) <= 12 or _FOLLOW_UP.match(question):
+    from rag.followup import is_follow_up
+
+    if is_follow_up(question):
         from rag.query import topic_of
 
         return f"{topic_of(history[-1][0])} {question}"
     return question
+
+
+def answer_lang(question: str, standalone: str) -> str:
+    """The language to answer in: the user's question's, not that of the text searched
+    (a merged follow-up or a rewrite); the standalone text only breaks a tie (a question
+    of characters shared by both scripts)."""
+    from rag.lang import detect_lang
+
+    tie = detect_lang(standalone)
+    return detect_lang(question, default_zh=tie if tie != "en" else "zh-Hans")

@@ -6,6 +6,11 @@ reply cannot be a cited answer (no [n] at all, or only [n] of sources that do no
 the extractive answerer answers instead, and the Answer says so in ``mode["llm"]`` and
 ``warnings``.
 
+Time: every LLM call of one question (model lookup, rewrite, translation, answer, and
+their retries) runs under one ``Deadline`` (``Settings.question_deadline``,
+RAG_LLM_DEADLINE). A step that runs out of it is skipped; the answer step that runs out
+gives the extractive answer, marked "time limit" in ``mode["llm"]``.
+
 Streaming: ``stream_with_llm`` yields ``Delta`` items (text as the model writes it) and
 then exactly one ``Answer``, always last. The Answer is authoritative: its text can
 differ from the joined deltas (markers of missing sources removed, a refusal normalised
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +34,14 @@ from rag.config import Settings
 from rag.lang import detect_lang, refusal_phrase
 from rag.llm import (
     DEFAULT_MAX_RETRIES,
+    Deadline,
     LLMError,
     build_chat_model,
+    call_with_retries,
     endpoint_host,
     endpoint_label,
-    guarded_call,
-    guarded_iter,
     resolve_model,
+    stream_with_retries,
 )
 from rag.types import (
     CITATION_MARKER,
@@ -103,11 +109,29 @@ class _Target:
         return f"{self.model} @ {self.host}"
 
 
-def _target(settings: Settings, max_retries: int) -> _Target:
+def _target(settings: Settings, max_retries: int, deadline: Deadline) -> _Target:
     return _Target(
-        resolve_model(settings, max_retries=max_retries),
+        resolve_model(settings, max_retries=max_retries, deadline=deadline),
         endpoint_label(settings),
         endpoint_host(settings),
+    )
+
+
+def _invoke(
+    chain: Callable[[float], Runnable[dict[str, str], str]],
+    inputs: dict[str, str],
+    target: _Target,
+    settings: Settings,
+    max_retries: int,
+    deadline: Deadline,
+) -> str:
+    """``chain(seconds).invoke(inputs)``, retried under ``deadline``; LLMError on failure."""
+    return call_with_retries(
+        target.endpoint,
+        lambda seconds: chain(seconds).invoke(inputs),
+        deadline,
+        timeout=settings.llm_timeout,
+        max_retries=max_retries,
     )
 
 
@@ -115,15 +139,22 @@ def _target(settings: Settings, max_retries: int) -> _Target:
 
 
 def _complete(
-    prompt: ChatPromptTemplate, inputs: dict[str, str], settings: Settings, max_retries: int
+    prompt: ChatPromptTemplate,
+    inputs: dict[str, str],
+    settings: Settings,
+    max_retries: int,
+    deadline: Deadline,
 ) -> str:
     """One non-streaming completion through prompt | model | parser; LLMError on failure."""
     from langchain_core.output_parsers import StrOutputParser
 
-    target = _target(settings, max_retries)
-    model = build_chat_model(settings, model=target.model, max_retries=max_retries, max_tokens=256)
-    chain = prompt | model | StrOutputParser()
-    return guarded_call(target.endpoint, lambda: chain.invoke(inputs))
+    target = _target(settings, max_retries, deadline)
+    model = build_chat_model(settings, model=target.model, max_tokens=256)
+
+    def chain(seconds: float) -> Runnable[dict[str, str], str]:
+        return prompt | model.bind(timeout=seconds) | StrOutputParser()
+
+    return _invoke(chain, inputs, target, settings, max_retries, deadline)
 
 
 def _first_line(text: str) -> str:
@@ -153,15 +184,19 @@ def rewrite_question(
     settings: Settings,
     *,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
 ) -> str:
     """A standalone version of ``question`` given the (question, answer) ``history``.
 
     No history (or no LLM configured): the question unchanged, without calling the LLM.
-    A failed call or an unusable reply also gives the question unchanged (logged). The
-    rewrite keeps the question's language and script.
+    A failed call or an unusable reply also gives the question unchanged (logged): a
+    reply in another language, or one that drops a key term or constraint of the
+    question (``keeps_key_terms``), is not the same question. The rewrite keeps the
+    question's language and script.
     """
     if not history or not settings.llm_configured:
         return question
+    from rag.followup import keeps_key_terms
     from rag.prompts import format_history, rewrite_prompt
 
     try:
@@ -170,6 +205,7 @@ def rewrite_question(
             {"history": format_history(history), "question": question.strip()},
             settings,
             max_retries,
+            deadline or Deadline.for_question(settings),
         )
     except LLMError as exc:
         log.warning("question rewrite skipped: %s", exc)
@@ -177,11 +213,19 @@ def rewrite_question(
     line = _first_line(reply)
     if not line or len(line) > 3 * len(question) + 200:
         return question
-    return _same_script(line, detect_lang(question)) or question
+    rewritten = _same_script(line, detect_lang(question))
+    if rewritten is None or not keeps_key_terms(question, rewritten):
+        log.warning("question rewrite ignored: it does not keep the question's key terms")
+        return question
+    return rewritten
 
 
 def translate_query(
-    question: str, settings: Settings, *, max_retries: int = DEFAULT_MAX_RETRIES
+    question: str,
+    settings: Settings,
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
 ) -> str | None:
     """Chinese search terms for an English ``question`` (for retrieval over Chinese
     articles); None for a Chinese question, with no LLM configured, or when the call
@@ -191,7 +235,13 @@ def translate_query(
     from rag.prompts import translate_prompt
 
     try:
-        reply = _complete(translate_prompt(), {"question": question.strip()}, settings, max_retries)
+        reply = _complete(
+            translate_prompt(),
+            {"question": question.strip()},
+            settings,
+            max_retries,
+            deadline or Deadline.for_question(settings),
+        )
     except LLMError as exc:
         log.warning("query translation skipped: %s", exc)
         return None
@@ -264,23 +314,36 @@ def finish_answer(
     )
 
 
+def extractive_answer(question: str, hits: Sequence[Hit], lang: str | None = None) -> Answer:
+    """The extractive answer, with quotes of instruction-like article text unverified."""
+    from rag.extractive import answer_extractive
+    from rag.verify import mark_instruction_quotes
+
+    return mark_instruction_quotes(answer_extractive(question, list(hits), lang=lang))
+
+
 def fallback_answer(
-    question: str, hits: Sequence[Hit], error: Exception, settings: Settings, model: str = ""
+    question: str,
+    hits: Sequence[Hit],
+    error: Exception,
+    settings: Settings,
+    model: str = "",
+    lang: str | None = None,
 ) -> Answer:
     """The extractive answer, marked as a fallback from the LLM and why."""
-    from rag.extractive import answer_extractive
-
     host = endpoint_host(settings)
     who = f"{model} @ {host}" if model else host
     if isinstance(error, LLMError):
         warning = f"{error}; showing the extractive answer instead."
         why = error.kind.replace("_", " ")
+        if error.kind == "deadline":
+            why = f"time limit of {settings.question_deadline:g} s reached"
     else:
         endpoint = endpoint_label(settings)
         warning = f"LLM {model or '(model)'} at {endpoint} gave {error}; "
         warning += "showing the extractive answer instead."
         why = "malformed output"
-    answer = answer_extractive(question, list(hits))
+    answer = extractive_answer(question, hits, lang)
     answer.mode = {**answer.mode, "llm": f"extractive fallback ({why} from {who})"}
     answer.warnings = [warning, *answer.warnings]
     return answer
@@ -298,24 +361,34 @@ def _no_sources(lang: str) -> Answer:
 
 
 def generation_chain(
-    settings: Settings, model: str, *, streaming: bool, max_retries: int
+    settings: Settings, model: str, *, streaming: bool, timeout: float | None = None
 ) -> Runnable[dict[str, str], str]:
-    """prompt | ChatOpenAI | StrOutputParser over the inputs of ``prompts.answer_inputs``."""
+    """prompt | ChatOpenAI | StrOutputParser over the inputs of ``prompts.answer_inputs``;
+    each request gives up after ``timeout`` seconds (default RAG_LLM_TIMEOUT)."""
     from langchain_core.output_parsers import StrOutputParser
 
     from rag.prompts import answer_prompt
 
-    llm = build_chat_model(settings, model=model, streaming=streaming, max_retries=max_retries)
-    return answer_prompt() | llm | StrOutputParser()
+    llm = build_chat_model(settings, model=model, streaming=streaming)
+    bound = llm.bind(timeout=settings.llm_timeout if timeout is None else timeout)
+    return answer_prompt() | bound | StrOutputParser()
 
 
 def _prepare(
-    question: str, hits: Sequence[Hit], history: History | None, settings: Settings, retries: int
+    question: str,
+    hits: Sequence[Hit],
+    history: History | None,
+    settings: Settings,
+    retries: int,
+    deadline: Deadline,
+    lang: str | None = None,
 ) -> tuple[str, list[Hit], str]:
     """(question to answer, hits, language of the user's question)."""
-    lang = detect_lang(question)
+    lang = lang or detect_lang(question)
     if history:
-        question = rewrite_question(question, history, settings, max_retries=retries)
+        question = rewrite_question(
+            question, history, settings, max_retries=retries, deadline=deadline
+        )
     return question, list(hits), lang
 
 
@@ -329,29 +402,38 @@ def answer_runnable(
     from rag.prompts import answer_inputs
 
     def prepare(x: dict[str, Any]) -> dict[str, Any]:
+        deadline = x.get("deadline") or Deadline.for_question(settings)
         question, hits, lang = _prepare(
-            x["question"], x.get("hits") or [], x.get("history"), settings, max_retries
+            x["question"],
+            x.get("hits") or [],
+            x.get("history"),
+            settings,
+            max_retries,
+            deadline,
+            x.get("lang"),
         )
-        return {"question": question, "hits": hits, "lang": lang}
+        return {"question": question, "hits": hits, "lang": lang, "deadline": deadline}
 
     def generate(x: dict[str, Any]) -> Answer:
-        target = _target(settings, max_retries)
-        chain = generation_chain(settings, target.model, streaming=False, max_retries=max_retries)
+        deadline = x["deadline"]
+        target = _target(settings, max_retries, deadline)
         inputs = answer_inputs(x["question"], x["hits"], x["lang"])
-        text = guarded_call(target.endpoint, lambda: chain.invoke(inputs))
+
+        def chain(seconds: float) -> Runnable[dict[str, str], str]:
+            return generation_chain(settings, target.model, streaming=False, timeout=seconds)
+
+        text = _invoke(chain, inputs, target, settings, max_retries, deadline)
         return finish_answer(x["question"], text, x["hits"], lang=x["lang"], llm=target.label)
 
     def fallback(x: dict[str, Any]) -> Answer:
         model = settings.llm_model or ""  # a model found via /models is not known here
-        return fallback_answer(x["question"], x["hits"], x["error"], settings, model)
+        return fallback_answer(x["question"], x["hits"], x["error"], settings, model, x["lang"])
 
     def route(x: dict[str, Any]) -> Answer | Runnable[dict[str, Any], Answer]:
         if not x["hits"]:
             return _no_sources(x["lang"])
         if not settings.llm_configured:
-            from rag.extractive import answer_extractive
-
-            return answer_extractive(x["question"], x["hits"])
+            return extractive_answer(x["question"], x["hits"], x["lang"])
         return RunnableLambda(generate, name="llm_answer").with_fallbacks(
             [RunnableLambda(fallback, name="extractive_fallback")],
             exceptions_to_handle=(LLMError, MalformedOutput),
@@ -368,12 +450,22 @@ def answer_with_llm(
     *,
     history: list[tuple[str, str]] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
+    lang: str | None = None,
 ) -> Answer:
     """Answer ``question`` from ``hits`` (source [n] is ``hits[n-1]``) with the LLM of
     ``settings``. With ``history``, the question is first rewritten into a standalone
     one. Never raises for endpoint or output faults: those give the extractive answer,
-    marked in ``mode["llm"]`` and ``warnings``."""
-    inputs = {"question": question, "hits": hits, "history": history}
+    marked in ``mode["llm"]`` and ``warnings``. ``deadline`` (default: one starting now)
+    bounds all its LLM calls; ``lang`` is the language to answer in (default: the
+    question's)."""
+    inputs = {
+        "question": question,
+        "hits": hits,
+        "history": history,
+        "deadline": deadline,
+        "lang": lang,
+    }
     return answer_runnable(settings, max_retries=max_retries).invoke(inputs)
 
 
@@ -384,33 +476,46 @@ def stream_with_llm(
     *,
     history: list[tuple[str, str]] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
+    lang: str | None = None,
 ) -> Iterator[StreamItem]:
     """Like ``answer_with_llm``, streaming: ``Delta`` items as the model writes, then the
     final, verified ``Answer`` (always the last item, also after a fallback)."""
-    from rag.extractive import answer_extractive
     from rag.prompts import answer_inputs
 
-    question, hits, lang = _prepare(question, hits, history, settings, max_retries)
+    deadline = deadline or Deadline.for_question(settings)
+    question, hits, lang = _prepare(question, hits, history, settings, max_retries, deadline, lang)
     if not hits:
         yield _no_sources(lang)
         return
     if not settings.llm_configured:
-        yield answer_extractive(question, hits)
+        yield extractive_answer(question, hits, lang)
         return
     model = ""
     try:
-        target = _target(settings, max_retries)
+        target = _target(settings, max_retries, deadline)
         model = target.model
-        chain = generation_chain(settings, model, streaming=True, max_retries=max_retries)
+        inputs = answer_inputs(question, hits, lang)
+
+        def open_stream(seconds: float) -> Iterator[str]:
+            chain = generation_chain(settings, model, streaming=True, timeout=seconds)
+            return chain.stream(inputs)
+
         parts: list[str] = []
-        stream = chain.stream(answer_inputs(question, hits, lang))
-        for chunk in guarded_iter(target.endpoint, stream):
+        stream = stream_with_retries(
+            target.endpoint,
+            open_stream,
+            deadline,
+            timeout=settings.llm_timeout,
+            max_retries=max_retries,
+        )
+        for chunk in stream:
             if chunk:
                 parts.append(chunk)
                 yield Delta(chunk)
         answer = finish_answer(question, "".join(parts), hits, lang=lang, llm=target.label)
     except (LLMError, MalformedOutput) as exc:
-        answer = fallback_answer(question, hits, exc, settings, model)
+        answer = fallback_answer(question, hits, exc, settings, model, lang)
     yield answer
 
 
@@ -483,13 +588,24 @@ def build_chain(
     answer (the language of the answer is the language of the user's question)."""
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
+    def start(x: dict[str, Any]) -> Deadline:
+        return x.get("deadline") or Deadline.for_question(settings)
+
     def standalone(x: dict[str, Any]) -> str:
-        return rewrite_question(x["question"], x.get("history"), settings, max_retries=max_retries)
+        return rewrite_question(
+            x["question"],
+            x.get("history"),
+            settings,
+            max_retries=max_retries,
+            deadline=x["deadline"],
+        )
 
     def queries(x: dict[str, Any]) -> list[str]:
         if not translate:
             return [x["standalone"]]
-        extra = translate_query(x["standalone"], settings, max_retries=max_retries)
+        extra = translate_query(
+            x["standalone"], settings, max_retries=max_retries, deadline=x["deadline"]
+        )
         return [x["standalone"], extra] if extra else [x["standalone"]]
 
     def hits(x: dict[str, Any], config: RunnableConfig) -> list[Hit]:
@@ -497,11 +613,17 @@ def build_chain(
 
     def answer(x: dict[str, Any]) -> Answer:
         return answer_runnable(settings, max_retries=max_retries).invoke(
-            {"question": x["standalone"], "hits": x["hits"]}
+            {
+                "question": x["standalone"],
+                "hits": x["hits"],
+                "deadline": x["deadline"],
+                "lang": detect_lang(x["question"]),
+            }
         )
 
     return (
-        RunnablePassthrough.assign(standalone=RunnableLambda(standalone, name="rewrite"))
+        RunnablePassthrough.assign(deadline=RunnableLambda(start, name="deadline"))
+        | RunnablePassthrough.assign(standalone=RunnableLambda(standalone, name="rewrite"))
         | RunnablePassthrough.assign(queries=RunnableLambda(queries, name="translate"))
         | RunnablePassthrough.assign(hits=RunnableLambda(hits, name="retrieve"))
         | RunnableLambda(answer, name="answer")

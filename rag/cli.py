@@ -202,6 +202,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for a, b, score in report.near_duplicates[:SHOW]:
             print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
         _more(report.near_duplicates, "near-duplicate pairs (see --json)")
+        for path, phrase in report.instruction_like[:SHOW]:
+            print(f"flagged:    {path}: instruction-like text “{phrase}” (stored, untrusted)")
+        _more(report.instruction_like, "flagged articles (see --json)")
         for failure in report.failed:
             print(f"failed:     {printable(f'{failure.path}: {failure.error}')}")
     return report.exit_code

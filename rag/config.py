@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 # Offline by default: a model name that is not cached must fail at once, not retry for
 # a minute, and nothing calls home. setdefault so a user can still opt in explicitly.
@@ -48,6 +49,10 @@ class Settings:
     llm_base_url: str | None = None  # OPENAI_BASE_URL
     llm_api_key: str | None = None  # OPENAI_API_KEY (never printed)
     llm_timeout: float = 60.0  # RAG_LLM_TIMEOUT: seconds per LLM request
+    # RAG_LLM_DEADLINE: seconds for all LLM calls of one question together (rewrite,
+    # translation, answer, retries); then the extractive answer. Default: see
+    # DEADLINE_PER_TIMEOUT.
+    llm_deadline: float | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,6 +74,7 @@ class Settings:
             "llm_base_url": "OPENAI_BASE_URL",
             "llm_api_key": "OPENAI_API_KEY",
             "llm_timeout": "RAG_LLM_TIMEOUT",
+            "llm_deadline": "RAG_LLM_DEADLINE",
         }
         types = {f.name: f.type for f in fields(cls)}
         for name, var in names.items():
@@ -88,18 +94,59 @@ class Settings:
     def llm_configured(self) -> bool:
         return bool(self.llm_model or self.llm_base_url)
 
-    def __repr__(self) -> str:  # never show the API key
+    @property
+    def question_deadline(self) -> float:
+        """Seconds all LLM calls of one question may take together."""
+        return self.llm_deadline or DEADLINE_PER_TIMEOUT * self.llm_timeout
+
+    def __repr__(self) -> str:  # never show the API key or credentials in URLs
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         if shown["llm_api_key"]:
             shown["llm_api_key"] = "***"
-        if shown["llm_base_url"]:  # http://user:secret@host/v1 keeps only the host
-            shown["llm_base_url"] = re.sub(r"//[^/@]*@", "//***@", shown["llm_base_url"])
+        for name in ("llm_base_url", "chroma_url"):
+            if shown[name]:
+                shown[name] = redact_url(shown[name])
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+# One full request at RAG_LLM_TIMEOUT plus half as much again for the small steps
+# (rewrite, translation) and a retry: 90 s by default, 4.5 s at RAG_LLM_TIMEOUT=3.
+DEADLINE_PER_TIMEOUT = 1.5
+
+_URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>`]+", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown or recorded: scheme, host, port and path only. User
+    info (``user:key@``), query (``?api-key=...``) and fragment are dropped, since any of
+    them can carry a credential. The one place that decides this (Settings repr, mode
+    lines, messages, reports, logs)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text if "//" in text else "//" + text)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # a port that is not a number, a broken IPv6 literal
+        return "(unparseable URL)"
+    if not host:
+        return "(unparseable URL)"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    path = parts.path.rstrip("/")
+    if "@" in path:  # "user:key@host" read as a path when the scheme is missing
+        return "(unparseable URL)"
+    return urlunsplit((parts.scheme, netloc, path, "", "")) if parts.scheme else netloc + path
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL in it passed through ``redact_url`` (for log records)."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 def _convert(kind: object, raw: str, var: str) -> object:
     """``raw`` as the field's declared type (annotations are strings here)."""
-    number = {"int": int, "float": float}.get(str(kind))
+    number = {"int": int, "float": float, "float | None": float}.get(str(kind))
     if number is None:
         return raw
     try:

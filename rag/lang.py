@@ -10,6 +10,20 @@ from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 LANGS = ("zh-Hant", "zh-Hans", "en")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+# Quoted titles and names (《君の名は》, 「ユニクロ」) say nothing about the question's own
+# language.
+_QUOTED = re.compile(r"《[^》]*》|「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"]*\"")
+# Japanese sentences carry hiragana particles and endings (の, は, を, です, か), almost
+# always two or more; a Chinese question may hold one の used as 的, or a brand in
+# katakana, and no hiragana beyond that.
+MIN_HIRAGANA = 2
+MIN_HANGUL = 2  # a Korean question is mostly hangul; a stray syllable is a name
+UNSUPPORTED_MESSAGE = (
+    "Questions in {language} are not supported. Please ask in Chinese (Traditional or "
+    "Simplified) or English."
+)
 
 
 def _changed_chars(text: str, config: str) -> int:
@@ -41,6 +55,25 @@ def detect_lang(text: str, default_zh: str = "zh-Hans") -> str:
     if simplified > traditional:
         return "zh-Hans"
     return default_zh
+
+
+def unsupported_language(text: str) -> str | None:
+    """The name of the language ("Japanese", "Korean") when ``text`` is written in one
+    of them (hiragana or hangul outside quotes), else None. Kanji alone never count:
+    Chinese shares them."""
+    own = _QUOTED.sub(" ", text)
+    hangul = len(_HANGUL.findall(own))
+    if hangul >= MIN_HANGUL and hangul >= len(_CJK.findall(own)):
+        return "Korean"
+    if len(_HIRAGANA.findall(own)) >= MIN_HIRAGANA:
+        return "Japanese"
+    return None
+
+
+def unsupported_message(language: str) -> str:
+    """What to answer a question in an unsupported language (in English: the asker may
+    read no Chinese)."""
+    return UNSUPPORTED_MESSAGE.format(language=language)
 
 
 def refusal_phrase(lang: str) -> str:

@@ -4,18 +4,23 @@ whose text supports the sentence it is attached to.
 ``sentence_supported`` is the judge primitive: the claim's numbers, dates, years, Latin
 names, quoted terms and person names must occur in the passage, enough of its wording
 must too, and a negation must not be added or dropped.
+
+A claim whose support is instruction-like text in the article (rag.injection: "ignore
+previous instructions", 你現在是…, or the sentences right after such text) is not
+verified, however well it matches: an article that addresses the model is not reporting.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.chunk import split_sentences
 from ingest.normalize import fold, variants
 from rag.extractive import citation_for
+from rag.injection import instruction_near
 from rag.query import date_in, extract_facts, latin_in, tagged_names
-from rag.types import CITATION_MARKER, Citation, Hit
+from rag.types import CITATION_MARKER, Answer, Citation, Hit
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -214,6 +219,9 @@ def verify_citations(
                 hit = contexts[n - 1]
                 ok, reason = sentence_supported(sentence, hit.text)
                 start, end = best_span(sentence, hit.text)
+                injected = instruction_reason(hit, start, end) if ok else None
+                if injected:
+                    ok, reason = False, injected
                 if (n, start, end, ok) not in seen:
                     seen.add((n, start, end, ok))
                     citations.append(citation_for(n, hit, start, end, supported=ok))
@@ -227,6 +235,31 @@ def verify_citations(
         if not backed:
             unsupported.append(sentence)
     return VerifiedAnswer(_apply(answer_text, replacements), citations, warnings, unsupported)
+
+
+def instruction_reason(hit: Hit, start: int, end: int) -> str | None:
+    """Why the quote [start, end) of ``hit`` cannot support a claim when it is (or
+    follows) instruction-like text; None otherwise."""
+    flag = instruction_near(hit.text, start, end)
+    if flag is None:
+        return None
+    phrase = _short(flag.phrase)
+    return f"its source text is an instruction to the model (“{phrase}”), not reporting"
+
+
+def mark_instruction_quotes(answer: Answer) -> Answer:
+    """``answer`` with citations whose quote is instruction-like article text marked
+    unsupported, each with a warning (for answers that quote, e.g. the extractive one)."""
+    marked: list[Citation] = []
+    for cite in answer.citations:
+        hit = answer.contexts[cite.n - 1] if 1 <= cite.n <= len(answer.contexts) else None
+        reason = instruction_reason(hit, cite.quote_start, cite.quote_end) if hit else None
+        if reason and cite.supported:
+            cite = replace(cite, supported=False)
+            answer.warnings.append(f"Unverified citation [{cite.n}]: {reason}.")
+        marked.append(cite)
+    answer.citations = marked
+    return answer
 
 
 def _short(text: str, limit: int = 40) -> str:
