@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest.chunk import chunk_article
+from ingest.lock import OnWait
 from ingest.models import Article, Chunk, CleanedPage, RawDocument
 from ingest.readers import Failure, read_raw_documents
 from ingest.store import DocRecord, Store
@@ -163,13 +164,30 @@ def ingest(
     *,
     store: Store | None = None,
     progress: Callable[[int], None] | None = None,
+    wait: bool = True,
+    on_wait: OnWait | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the store; never raises for a bad input."""
+    """Ingest files and folders into the store; never raises for a bad input.
+
+    Runs under the store's writer lock (``Store.writing``): with another writer at work
+    it waits (calling ``on_wait(holder)`` once), or raises ``ingest.lock.WriterBusy``
+    when ``wait`` is False.
+    """
+    store = store or Store.open(settings)
+    with store.writing(wait=wait, on_wait=on_wait):
+        return _ingest_locked(paths, settings, store, progress)
+
+
+def _ingest_locked(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    store: Store,
+    progress: Callable[[int], None] | None,
+) -> IngestReport:
     from ingest.dedup import from_hex, near_duplicates, signature, to_hex
     from ingest.embed import describe
 
     started = time.perf_counter()
-    store = store or Store.open(settings)
     report = IngestReport(embedder=describe(store.embedder))
     report.repaired = store.repair()
     records = store.doc_records()

@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(ingest)
     ingest.add_argument("--chunk-size", type=int, help="characters per chunk (env RAG_CHUNK_SIZE)")
     ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    ingest.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="fail (exit 2) instead of waiting when another writer holds the store",
+    )
 
     ask = sub.add_parser(
         "ask", help="answer questions with citations (no QUESTION: one per line from stdin)"
@@ -159,6 +164,7 @@ def _emit_clean_error(args: argparse.Namespace, path: str, error: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.lock import print_waiting
     from ingest.pipeline import ingest
     from ingest.store import Store
 
@@ -170,7 +176,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         bar = tqdm(desc="ingest", unit=" docs", file=sys.stderr)
     try:
-        report = ingest(args.paths, settings, store=store, progress=bar.update if bar else None)
+        report = ingest(
+            args.paths,
+            settings,
+            store=store,
+            progress=bar.update if bar else None,
+            wait=not args.no_wait,
+            on_wait=print_waiting("rag ingest"),
+        )
     finally:
         if bar:
             bar.close()
@@ -308,7 +321,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from ingest.store import Store
 
     settings = settings_from(args)
-    store = Store.open(settings)
+    store = Store.open(settings, create=False)
     info = {
         "store": settings.chroma_url or str(settings.db),
         "embedder": describe(store.embedder),
