@@ -195,7 +195,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(
             f"inputs:     {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
-            f"{len(report.failed)} failed  ({report.seconds:.1f} s)"
+            f"{len(report.conflicts)} conflicts, {len(report.failed)} failed  "
+            f"({report.seconds:.1f} s)"
         )
         print(f"store now:  {report.documents} documents, {report.chunks} chunks")
         if report.repaired:
@@ -206,6 +207,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for a, b, score in report.near_duplicates[:SHOW]:
             print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
         _more(report.near_duplicates, "near-duplicate pairs (see --json)")
+        for c in report.conflicts:
+            print(
+                f"conflict:   {c.second}: same identity ({c.identity}) as {c.first}, "
+                "other content; kept the first"
+            )
         for failure in report.failed:
             print(f"failed:     {failure.path}: {failure.error}")
     return report.exit_code
