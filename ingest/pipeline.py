@@ -3,6 +3,11 @@
 Idempotent and incremental: a raw input already stored is skipped before cleaning; an
 article whose cleaned content is unchanged is not re-embedded; a changed one replaces
 its old chunks; the same article under another path or URL is stored once.
+
+Identity rules: within one run an identity (canonical URL, else jsonl ``id``, else
+path) belongs to the first input that has it; a later input with that identity and
+other content is a reported conflict, not stored. Across runs, new content under a
+stored identity is an update (that is how corrected articles arrive).
 """
 
 from __future__ import annotations
@@ -16,10 +21,21 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest.chunk import chunk_article
+from ingest.lock import OnWait
 from ingest.models import Article, Chunk, CleanedPage, RawDocument
 from ingest.readers import Failure, read_raw_documents
-from ingest.store import DocRecord, Store
+from ingest.store import DocRecord, Store, StoreError
 from rag.config import Settings
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two inputs of one run with the same identity and different content."""
+
+    identity: str  # what made them the same: "url:...", "id:..." or "path:..."
+    doc_id: str
+    first: str  # the input kept (path, with :line for jsonl)
+    second: str  # the input not stored
 
 
 @dataclass
@@ -35,6 +51,7 @@ class IngestReport:
     failed: list[Failure] = field(default_factory=list)
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     duplicate_of: list[tuple[str, str]] = field(default_factory=list)  # (input, doc_id)
+    conflicts: list[Conflict] = field(default_factory=list)
     embedder: str = ""
     repaired: int = 0
     seconds: float = 0.0
@@ -47,8 +64,8 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
-        """0: all inputs fine; 1: some failed; 2: nothing could be read."""
-        if not self.failed:
+        """0: all inputs fine; 1: some failed or conflicted; 2: nothing could be read."""
+        if not self.failed and not self.conflicts:
             return 0
         return 1 if self.read_any else 2
 
@@ -61,6 +78,10 @@ class IngestReport:
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "conflicts": [
+                {"identity": c.identity, "doc_id": c.doc_id, "first": c.first, "second": c.second}
+                for c in self.conflicts
+            ],
             "near_duplicates": [
                 {"doc_id": a, "similar_to": b, "similarity": s} for a, b, s in self.near_duplicates
             ],
@@ -85,15 +106,19 @@ def canonical_url(url: str) -> str:
     )
 
 
-def document_identity(page: CleanedPage, raw: RawDocument) -> str:
-    """Stable id: canonical URL, else the jsonl id, else the file path (and line)."""
+def identity_key(page: CleanedPage, raw: RawDocument) -> str:
+    """What makes two inputs the same document: canonical URL, else the jsonl id (5 and
+    "5" alike), else the file path (and line)."""
     if page.url:
-        key = "url:" + canonical_url(page.url)
-    elif raw.record is not None and raw.record.get("id") not in (None, ""):
-        key = "id:" + str(raw.record["id"])
-    else:
-        key = "path:" + raw.where
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+        return "url:" + canonical_url(page.url)
+    if raw.record is not None and raw.record.get("id") not in (None, ""):
+        return "id:" + str(raw.record["id"])
+    return "path:" + raw.where
+
+
+def document_identity(page: CleanedPage, raw: RawDocument) -> str:
+    """Stable id: a hash of ``identity_key``."""
+    return hashlib.sha256(identity_key(page, raw).encode()).hexdigest()[:20]
 
 
 def clean_raw(raw: RawDocument) -> CleanedPage:
@@ -166,19 +191,37 @@ def ingest(
     *,
     store: Store | None = None,
     progress: Callable[[int], None] | None = None,
+    wait: bool = True,
+    on_wait: OnWait | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the store; never raises for a bad input."""
+    """Ingest files and folders into the store; never raises for a bad input.
+
+    Runs under the store's writer lock (``Store.writing``): with another writer at work
+    it waits (calling ``on_wait(holder)`` once), or raises ``ingest.lock.WriterBusy``
+    when ``wait`` is False.
+    """
+    store = store or Store.open(settings)
+    with store.writing(wait=wait, on_wait=on_wait):
+        return _ingest_locked(paths, settings, store, progress)
+
+
+def _ingest_locked(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    store: Store,
+    progress: Callable[[int], None] | None,
+) -> IngestReport:
     from ingest.dedup import from_hex, near_duplicates, signature, to_hex
     from ingest.embed import describe
     from rag.injection import find_instructions
 
     started = time.perf_counter()
-    store = store or Store.open(settings)
     report = IngestReport(embedder=describe(store.embedder))
     report.repaired = store.repair()
     records = store.doc_records()
     by_raw = {r.raw_hash: r for r in records.values()}
     by_content = {r.content_hash: r.doc_id for r in records.values()}
+    seen: dict[str, str] = {}  # doc_id -> the input of this run that has it
     new_signatures: dict[str, object] = {}
     pending: list[tuple[Article, DocRecord | None, str]] = []
     touched: list[DocRecord] = []  # same content, new raw bytes: records to rewrite
@@ -186,7 +229,28 @@ def ingest(
 
     def flush() -> None:
         if pending:
-            _store_batch(pending, store, settings, now)
+            try:
+                _store_batch(pending, store, settings, now)
+            except StoreError:  # ours: a lost lease or a bug, never an input's fault
+                raise
+            except Exception as exc:  # noqa: BLE001  (Chroma or the embedder failed)
+                # Undo the batch (we hold the lock, so the open journal is ours), name
+                # its inputs, and go on: the committed store is untouched.
+                store.repair()
+                for article, old, _ in pending:
+                    if old is None:
+                        report.added -= 1
+                        records.pop(article.doc_id, None)
+                    else:
+                        report.updated -= 1
+                        records[article.doc_id] = old
+                    by_raw.pop(article.raw_hash, None)
+                    if by_content.get(article.content_hash) == article.doc_id:
+                        del by_content[article.content_hash]
+                    new_signatures.pop(article.doc_id, None)
+                    report.failed.append(
+                        Failure(article.path, f"not stored: {type(exc).__name__}: {exc}")
+                    )
             pending.clear()
         if touched:
             store.update_records(touched)
@@ -201,6 +265,12 @@ def ingest(
             continue
         known = by_raw.get(raw.raw_hash)
         if known is not None:  # byte-identical input: no cleaning at all
+            first = seen.setdefault(known.doc_id, raw.where)
+            current = records.get(known.doc_id)
+            if current is not None and current.content_hash != known.content_hash:
+                # The stored version of a document this run already changed.
+                report.conflicts.append(Conflict(_key_of(raw), known.doc_id, first, raw.where))
+                continue
             if known.path == raw.where:
                 report.unchanged += 1
             else:
@@ -208,11 +278,22 @@ def ingest(
                 report.duplicate_of.append((raw.where, known.doc_id))
             continue
         try:
-            article = to_article(clean_raw(raw), raw)
+            page = clean_raw(raw)
+            article = to_article(page, raw)
         except ValueError as exc:
             report.failed.append(Failure(raw.where, str(exc)))
             continue
         old = records.get(article.doc_id)
+        first = seen.get(article.doc_id)
+        if first is not None:  # this run met the identity already
+            if old is not None and old.content_hash == article.content_hash:
+                report.duplicates += 1
+                report.duplicate_of.append((raw.where, article.doc_id))
+            else:
+                key = identity_key(page, raw)
+                report.conflicts.append(Conflict(key, article.doc_id, first, raw.where))
+            continue
+        seen[article.doc_id] = raw.where
         same_content = by_content.get(article.content_hash)
         if old is not None and old.content_hash == article.content_hash:
             # Same article, new raw bytes (say, a changed ad): metadata only.
@@ -260,6 +341,14 @@ def ingest(
     report.chunks = store.count_chunks()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _key_of(raw: RawDocument) -> str:
+    """The identity key of an input, for a conflict message (cleans it once more)."""
+    try:
+        return identity_key(clean_raw(raw), raw)
+    except ValueError:
+        return "path:" + raw.where
 
 
 def _store_batch(

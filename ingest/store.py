@@ -6,17 +6,22 @@ record naming the (document, new version) pairs of the batch; the chunks, under 
 new version ids; the document records, which flip readers to the new versions; the
 deletion of older versions; the deletion of the journal record. ``repair()`` finishes or
 undoes whatever a killed run left, so readers only ever see complete documents.
+
+Every write runs under ``Store.writing()``: one writer at a time per store
+(``ingest/lock.py``). Readers never take that lock, and open a store only if it exists.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -24,11 +29,22 @@ import numpy as np
 from ingest.models import Chunk
 from rag.config import Settings, apply_offline_env
 
+if TYPE_CHECKING:
+    from ingest.lock import FileLock, LeaseLock, OnWait
+
 MAX_BATCH = 5000  # Chroma 1.5 accepts at most 5,461 records per call
 DELETE = "-"  # the journal's version for a document being deleted
 # HNSW build cost grows with ef_construction: 64 (default 100) wrote 6,000 1024-d chunks
 # 5-10% faster in 2,000-record batches; the README's retrieval figures use it.
 HNSW = {"space": "cosine", "ef_construction": 64, "ef_search": 100}
+
+
+# Embedded Chroma shares one client, with its in-memory indexes, per process and path, so
+# whether this process is writing a store, and the generation it last wrote, are
+# process-wide facts too: keyed by store, guarded by one lock.
+_PROCESS_GUARD = threading.Lock()
+_WRITING: dict[str, int] = {}  # store path -> writers of this process inside writing()
+_WRITTEN: dict[str, str] = {}  # store path + collection -> the generation we last wrote
 
 
 class StoreError(RuntimeError):
@@ -99,8 +115,11 @@ def _embedding_function_class():  # type: ignore[no-untyped-def]
     return NewsRagVectors
 
 
-def connect(settings: Settings):  # type: ignore[no-untyped-def]
-    """A Chroma client: embedded (PersistentClient at settings.db) or a server."""
+def connect(settings: Settings, *, create: bool = True):  # type: ignore[no-untyped-def]
+    """A Chroma client: embedded (PersistentClient at settings.db) or a server.
+
+    With ``create=False`` an embedded store that does not exist is an error, not a new
+    empty folder."""
     apply_offline_env()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -121,6 +140,8 @@ def connect(settings: Settings):  # type: ignore[no-untyped-def]
             raise StoreError(
                 f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
             ) from exc
+    if not create and not (settings.db / "chroma" / "chroma.sqlite3").is_file():
+        raise missing_store(settings)
     settings.db.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.db / "chroma"), settings=chroma_settings)
 
@@ -131,7 +152,7 @@ def _collection_exists(client, name: str) -> bool:  # type: ignore[no-untyped-de
 
 class Store:
     """Chunks and document records in Chroma, written so a crash never leaves half a
-    document visible. Open it with ``Store.open``."""
+    document visible. Open it with ``Store.open``; write only inside ``writing()``."""
 
     def __init__(self, client, chunks, docs, embedder, settings: Settings) -> None:  # type: ignore[no-untyped-def]
         self.client = client
@@ -139,21 +160,38 @@ class Store:
         self.docs = docs
         self.embedder = embedder
         self.settings = settings
+        self._writer: FileLock | LeaseLock | None = None  # held by _writer_thread
+        self._writer_thread: int | None = None
+        self._session: str | None = None  # our last writer session (embedded)
 
     @classmethod
-    def open(cls, settings: Settings) -> Store:
-        """Open (or create) the store; the embedder is the one recorded with it.
+    def open(cls, settings: Settings, *, create: bool = True) -> Store:
+        """Open the store; the embedder is the one recorded with it.
 
-        Asking for a different embedder than the one the store was built with is an
-        error: vectors of two embedders must never be mixed.
+        ``create=False`` (readers) makes a missing store an error naming where it was
+        looked for, instead of creating an empty one. Asking for a different embedder
+        than the one the store was built with is an error: vectors of two embedders
+        must never be mixed.
         """
+        if create and not settings.chroma_url:
+            from ingest.lock import creating
+
+            with creating(Path(settings.db)):  # two first ingests never create at once
+                return cls._open(settings, create=True)
+        return cls._open(settings, create=create)
+
+    @classmethod
+    def _open(cls, settings: Settings, *, create: bool) -> Store:
         from ingest.embed import embedder_from_config, load_embedder
 
-        client = connect(settings)
+        client = connect(settings, create=create)
         ef_class = _embedding_function_class()
         name = settings.collection
         stored = None
-        if _collection_exists(client, name):
+        exists = _collection_exists(client, name)
+        if not create and not (exists and _collection_exists(client, f"{name}-docs")):
+            raise missing_store(settings)
+        if exists:
             meta = client.get_collection(name, embedding_function=ef_class()).metadata or {}
             stored = json.loads(meta["embedder"]) if "embedder" in meta else None
         if stored is not None:
@@ -171,14 +209,96 @@ class Store:
         else:
             embedder = load_embedder(settings.embedder, default_model=settings.default_model)
         config = embedder.config()
-        chunks = client.get_or_create_collection(
-            name,
-            embedding_function=ef_class(config),
-            metadata={"embedder": json.dumps(config, sort_keys=True)},
-            configuration={"hnsw": HNSW},
-        )
-        docs = client.get_or_create_collection(f"{name}-docs", embedding_function=ef_class())
+        if create:
+            chunks = client.get_or_create_collection(
+                name,
+                embedding_function=ef_class(config),
+                metadata={"embedder": json.dumps(config, sort_keys=True)},
+                configuration={"hnsw": HNSW},
+            )
+            docs = client.get_or_create_collection(f"{name}-docs", embedding_function=ef_class())
+        else:
+            chunks = client.get_collection(name, embedding_function=ef_class(config))
+            docs = client.get_collection(f"{name}-docs", embedding_function=ef_class())
         return cls(client, chunks, docs, embedder, settings)
+
+    # The writer lock -----------------------------------------------------------------
+    @contextmanager
+    def writing(self, *, wait: bool = True, on_wait: OnWait | None = None) -> Iterator[None]:
+        """Hold the store's writer lock: one writer at a time per store, across threads,
+        processes and (with a Chroma server) machines. Re-entrant in the holding thread.
+
+        ``wait=False`` raises ``WriterBusy`` at once when another writer holds it;
+        otherwise ``on_wait(holder)`` is called once and the call blocks until it is free.
+        """
+        from ingest.lock import FileLock, LeaseLock
+
+        if self._writer_thread == threading.get_ident():
+            yield
+            return
+        lock: FileLock | LeaseLock
+        if self.settings.chroma_url:
+            lock = LeaseLock(
+                self.docs,
+                clock=lambda: self.client.heartbeat() / 1e9,
+                vector=_record_vector,
+                where=f"{where(self.settings)} (collection {self.settings.collection!r})",
+                ttl=self.settings.lease_seconds,
+            )
+        else:
+            lock = FileLock(Path(self.settings.db))
+        previous = lock.acquire(wait=wait, on_wait=on_wait)
+        key = where(self.settings)  # one in-memory index set per path, all collections
+        try:
+            with _PROCESS_GUARD:
+                _WRITING[key] = _WRITING.get(key, 0) + 1
+                if not self.settings.chroma_url and previous != self._session:
+                    # Someone else wrote since our last turn: this process's in-memory
+                    # index is stale, and writing through it would corrupt the store.
+                    self._reload()
+            self._session = lock.session
+            self._writer, self._writer_thread = lock, threading.get_ident()
+            yield
+        finally:
+            self._writer, self._writer_thread = None, None
+            with _PROCESS_GUARD:
+                _WRITING[key] -= 1
+            lock.release()
+
+    def _require_writer(self) -> None:
+        if self._writer is None or self._writer_thread != threading.get_ident():
+            raise StoreError("internal error: a store write outside Store.writing()")
+        self._writer.check()
+
+    def _reload(self) -> None:
+        """Drop embedded Chroma's in-memory state (HNSW indexes) and read the files again.
+
+        The embedded client caches each collection's index in memory and never notices
+        another process's writes: searches miss the new vectors, and a write through
+        the stale index overwrites the other process's (a later open crashes). One
+        client per process and path is shared, so this refreshes every Store of the
+        process; calls in flight finish on the old bindings.
+        """
+        from chromadb.api.rust import RustBindingsAPI
+
+        server = getattr(self.client, "_server", None)
+        if isinstance(server, RustBindingsAPI):
+            server.start()  # new bindings over the same files, swapped in at once
+
+    def follow(self, generation: str) -> None:
+        """A reader saw the generation change: make another process's writes visible to
+        dense search (embedded only; a server has one view for every client). Never
+        while this process writes the store: its view is current, and a reload under a
+        running write could read half-written index files."""
+        if self.settings.chroma_url:
+            return
+        with _PROCESS_GUARD:
+            writing = _WRITING.get(where(self.settings))
+            if not writing and _WRITTEN.get(self._generation_key()) != generation:
+                self._reload()
+
+    def _generation_key(self) -> str:
+        return f"{where(self.settings)}\0{self.settings.collection}"
 
     # Reading -------------------------------------------------------------------------
     def doc_records(self) -> dict[str, DocRecord]:
@@ -201,10 +321,21 @@ class Store:
                     yield cid, text, meta
 
     def count_chunks(self) -> int:
-        return self.chunks.count()
+        """Chunks readers may see: committed ones only, never a running (or killed)
+        write's. One count when no write is open; else the sum over document records."""
+        before = self.generation()
+        if not self._journal_open():
+            total = self.chunks.count()
+            if not self._journal_open() and self.generation() == before:
+                return total
+        return sum(r.n_chunks for r in self.doc_records().values() if r.version)
 
     def count_documents(self) -> int:
+        """Committed documents (a document record is the commit marker)."""
         return len(self.docs.get(where={"kind": "doc"}, include=[])["ids"])
+
+    def _journal_open(self) -> bool:
+        return bool(self.docs.get(where={"kind": "journal"}, include=[], limit=1)["ids"])
 
     def dense_search(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
@@ -235,7 +366,10 @@ class Store:
         return str((docs.metadata or {}).get("generation", ""))
 
     def _touch(self) -> None:
-        self.docs.modify(metadata={"generation": uuid.uuid4().hex})
+        generation = uuid.uuid4().hex
+        with _PROCESS_GUARD:  # before the write: a reader of this process must not
+            _WRITTEN[self._generation_key()] = generation  # take our write for another's
+        self.docs.modify(metadata={"generation": generation})
 
     def fingerprint(self) -> str:
         """Changes whenever the set of committed documents or versions changes."""
@@ -248,6 +382,7 @@ class Store:
 
         The version ``DELETE`` marks a document about to be deleted.
         """
+        self._require_writer()
         journal_id = f"journal:{uuid.uuid4().hex}"
         self.docs.add(
             ids=[journal_id],
@@ -257,6 +392,7 @@ class Store:
         return journal_id
 
     def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        self._require_writer()
         for start in range(0, len(chunks), MAX_BATCH):
             batch = chunks[start : start + MAX_BATCH]
             self.chunks.upsert(
@@ -271,6 +407,7 @@ class Store:
     ) -> None:
         """Flip records to their new versions, drop the older versions of ``replaced``
         documents, and close the journal."""
+        self._require_writer()
         self.update_records(records)
         by_id = {r.doc_id: r for r in records}
         for doc_id in replaced:
@@ -280,6 +417,7 @@ class Store:
 
     def update_records(self, records: Sequence[DocRecord]) -> None:
         """Write document records (metadata only; chunks untouched)."""
+        self._require_writer()
         for start in range(0, len(records), MAX_BATCH):
             batch = records[start : start + MAX_BATCH]
             self.docs.upsert(
@@ -288,15 +426,23 @@ class Store:
                 metadatas=[r.metadata() for r in batch],
             )
 
-    def delete_document(self, doc_id: str) -> None:
-        journal_id = self.begin([(doc_id, DELETE)])
-        self.docs.delete(ids=[doc_id])
-        self.chunks.delete(where={"doc_id": doc_id})
-        self.docs.delete(ids=[journal_id])
-        self._touch()
+    def delete_document(
+        self, doc_id: str, *, wait: bool = True, on_wait: OnWait | None = None
+    ) -> None:
+        """Delete one document and its chunks, under the writer lock (see ``writing``)."""
+        with self.writing(wait=wait, on_wait=on_wait):
+            journal_id = self.begin([(doc_id, DELETE)])
+            self.docs.delete(ids=[doc_id])
+            self.chunks.delete(where={"doc_id": doc_id})
+            self.docs.delete(ids=[journal_id])
+            self._touch()
 
     def repair(self) -> int:
-        """Finish or undo what an interrupted run left. Returns documents repaired."""
+        """Finish or undo what an interrupted run left. Returns documents repaired.
+
+        Only under the writer lock: an open journal is a crashed run's only when no
+        other writer can be running."""
+        self._require_writer()
         journals = self.docs.get(where={"kind": "journal"}, include=["metadatas"])
         if not journals["ids"]:
             return 0
@@ -363,6 +509,15 @@ def published_day(published: str | None) -> int | None:
 
 def where(settings: Settings) -> str:
     return settings.chroma_url or str(Path(settings.db).resolve())
+
+
+def missing_store(settings: Settings) -> StoreError:
+    """The error a reader gets for a store that does not exist (it never creates one)."""
+    target = f"--chroma-url {settings.chroma_url}" if settings.chroma_url else f"--db {settings.db}"
+    return StoreError(
+        f"no store at {where(settings)} (collection {settings.collection!r}); "
+        f"build one first: rag ingest PATH {target}"
+    )
 
 
 def _identity(config: dict[str, Any]) -> tuple[Any, ...]:

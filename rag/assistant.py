@@ -27,10 +27,18 @@ class QuestionError(ValueError):
 class Assistant:
     """Answers questions over one store. Create once, ask many times."""
 
-    def __init__(self, settings: Settings | None = None, *, db: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        db: str | Path | None = None,
+        create: bool = False,
+    ) -> None:
+        """``create``: make an empty store when there is none (the UI, which can ingest
+        uploads); otherwise a missing store is a ``StoreError`` naming where it looked."""
         apply_offline_env()
         self.settings = (settings or Settings.from_env()).with_(db=Path(db) if db else None)
-        self.retriever = HybridRetriever.open(self.settings)
+        self.retriever = HybridRetriever.open(self.settings, create=create)
 
     @property
     def mode(self) -> dict[str, str]:

@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(ingest)
     ingest.add_argument("--chunk-size", type=int, help="characters per chunk (env RAG_CHUNK_SIZE)")
     ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    ingest.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="fail (exit 2) instead of waiting when another writer holds the store",
+    )
 
     ask = sub.add_parser(
         "ask", help="answer questions with citations (no QUESTION: one per line from stdin)"
@@ -167,6 +172,7 @@ def _emit_clean_error(args: argparse.Namespace, path: str, error: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.lock import print_waiting
     from ingest.pipeline import ingest
     from ingest.readers import printable
     from ingest.store import Store
@@ -179,7 +185,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         bar = tqdm(desc="ingest", unit=" docs", file=sys.stderr)
     try:
-        report = ingest(args.paths, settings, store=store, progress=bar.update if bar else None)
+        report = ingest(
+            args.paths,
+            settings,
+            store=store,
+            progress=bar.update if bar else None,
+            wait=not args.no_wait,
+            on_wait=print_waiting("rag ingest"),
+        )
     finally:
         if bar:
             bar.close()
@@ -191,7 +204,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(
             f"inputs:     {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
-            f"{len(report.failed)} failed  ({report.seconds:.1f} s)"
+            f"{len(report.conflicts)} conflicts, {len(report.failed)} failed  "
+            f"({report.seconds:.1f} s)"
         )
         print(f"store now:  {report.documents} documents, {report.chunks} chunks")
         if report.repaired:
@@ -202,8 +216,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for a, b, score in report.near_duplicates[:SHOW]:
             print(f"near-dup:   {a} ~ {b} (similarity {score:.2f})")
         _more(report.near_duplicates, "near-duplicate pairs (see --json)")
+        for c in report.conflicts:
+            print(
+                "conflict:   "
+                + printable(f"{c.second}: same identity ({c.identity}) as {c.first}, ")
+                + "other content; kept the first"
+            )
         for path, phrase in report.instruction_like[:SHOW]:
-            print(f"flagged:    {path}: instruction-like text “{phrase}” (stored, untrusted)")
+            print(f"flagged:    {printable(path)}: instruction-like text “{phrase}” (stored, untrusted)")
         _more(report.instruction_like, "flagged articles (see --json)")
         for failure in report.failed:
             print(f"failed:     {printable(f'{failure.path}: {failure.error}')}")
@@ -330,7 +350,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from ingest.store import Store
 
     settings = settings_from(args)
-    store = Store.open(settings)
+    store = Store.open(settings, create=False)
     info = {
         "store": settings.chroma_url or str(settings.db),
         "embedder": describe(store.embedder),

@@ -43,6 +43,11 @@ class Settings:
     # per call, so big batches are faster (measured: 64 -> 1024 saved a third of ingest
     # CPU); a killed run redoes at most one batch.
     doc_batch: int = 512
+    # RAG_LEASE_SECONDS: with a Chroma server, a writer's lease lives this long unless
+    # renewed (every third of it). Long against one Chroma call (a holder stops writing
+    # once it cannot prove its lease valid, but a call in flight is not cancelled);
+    # short enough that a crashed writer's lease is soon taken over.
+    lease_seconds: float = 30.0
     reranker: str | None = None  # RAG_RERANKER: a CrossEncoder name or path
     top_k: int = 5  # RAG_TOP_K: passages given to the answerer
     llm_model: str | None = None  # RAG_LLM_MODEL
@@ -68,6 +73,7 @@ class Settings:
             "chunk_overlap": "RAG_CHUNK_OVERLAP",
             "max_file_mb": "RAG_MAX_FILE_MB",
             "doc_batch": "RAG_DOC_BATCH",
+            "lease_seconds": "RAG_LEASE_SECONDS",
             "reranker": "RAG_RERANKER",
             "top_k": "RAG_TOP_K",
             "llm_model": "RAG_LLM_MODEL",

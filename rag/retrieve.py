@@ -132,8 +132,9 @@ class HybridRetriever:
             self._reranker = CrossEncoderReranker(settings.reranker)
 
     @classmethod
-    def open(cls, settings: Settings) -> HybridRetriever:
-        return cls(Store.open(settings), settings)
+    def open(cls, settings: Settings, *, create: bool = False) -> HybridRetriever:
+        """A retriever over the store; a missing one is an error unless ``create``."""
+        return cls(Store.open(settings, create=create), settings)
 
     @property
     def table(self) -> ChunkTable:
@@ -142,6 +143,8 @@ class HybridRetriever:
         if self._table is None or generation != self._generation:
             with self._reload:
                 if self._table is None or generation != self._generation:
+                    if self._table is not None:  # a write since: see it in dense search too
+                        self.store.follow(generation)
                     cache = Path(self.settings.db) / "lexical" / self.settings.collection
                     self._table = ChunkTable.load(self.store, cache)
                     self._generation = generation

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -66,41 +65,6 @@ def test_kill_9_mid_ingest_then_rerun_leaves_a_complete_store(tmp_path, kill_at_
         _ingest_cmd(corpus, "--db", str(db)), capture_output=True, text=True, timeout=300
     )
     assert json.loads(again.stdout)["unchanged"] == total
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
-        pytest.skip(f"the chroma CLI is not installed beside {sys.executable}")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("chroma run did not start listening within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def test_ingest_into_a_chroma_server(tmp_path, chroma_server):

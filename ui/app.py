@@ -57,7 +57,7 @@ class Services:
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
-        self.assistant = assistant or Assistant(settings)
+        self.assistant = assistant or Assistant(settings, create=True)
         self.feedback = FeedbackLog(Path(settings.db) / "feedback.jsonl")
         # One ingest or delete at a time: both journal writes to the same store.
         self.write_lock = threading.Lock()

@@ -84,7 +84,7 @@ def start(
     from ui.app import build_app, launch_options
 
     check_bind(host, auth)
-    assistant = assistant or Assistant(settings)
+    assistant = assistant or Assistant(settings, create=True)  # uploads can fill it
     # Load the indexes and tokenizers now, not on the first user's question.
     assistant.retriever.search("warm up", 1)
     demo = build_app(settings, assistant)
