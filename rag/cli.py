@@ -223,7 +223,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 + "other content; kept the first"
             )
         for path, phrase in report.instruction_like[:SHOW]:
-            print(f"flagged:    {printable(path)}: instruction-like text “{phrase}” (stored, untrusted)")
+            shown = printable(path)
+            print(f"flagged:    {shown}: instruction-like text “{phrase}” (stored, untrusted)")
         _more(report.instruction_like, "flagged articles (see --json)")
         for failure in report.failed:
             print(f"failed:     {printable(f'{failure.path}: {failure.error}')}")
