@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag.config import apply_offline_env
+from rag.core.config import apply_offline_env
 
 COLLECTION = "langchain"
 CHUNK_SIZE = 1000
@@ -34,7 +34,7 @@ class HashEmbeddings(Embeddings):
     """The project's HashEmbedder behind LangChain's Embeddings interface."""
 
     def __init__(self, **kwargs: Any) -> None:
-        from ingest.embed import HashEmbedder
+        from rag.core.embed import HashEmbedder
 
         self._embedder = HashEmbedder(**kwargs)
 

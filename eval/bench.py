@@ -27,7 +27,7 @@ SECTIONS: list[tuple[str, str, Callable[[object], object]]] = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.config import apply_offline_env
+    from rag.core.config import apply_offline_env
 
     apply_offline_env()
     only = set(argv if argv is not None else sys.argv[1:])

@@ -1,6 +1,6 @@
 """Benchmark of the offline answerer (extractive answer + calibrated refusal) on RGB zh.
 
-Two stores, each one corpus searched with the product's plain BM25 (rag.lexical: folded
+Two stores, each one corpus searched with the product's plain BM25 (rag.retrieval.lexical: folded
 character bigrams and whole ASCII words; no dense search, no rescoring; top 5), so the
 answerer is measured on weaker candidates than the product gives it:
 - full: all positive and negative passages of the 300 questions. Reports answer
@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rag.extractive import answer_extractive
-from rag.types import Answer, Hit
+from rag.answer.extractive import answer_extractive
+from rag.core.types import Answer, Hit
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
@@ -36,7 +36,7 @@ class PassageIndex:
     """BM25 over the passages (the product's lexical index); enough to make candidates."""
 
     def __init__(self, passages: Sequence[str]) -> None:
-        from rag.lexical import LexicalIndex
+        from rag.retrieval.lexical import LexicalIndex
 
         self.passages = list(passages)
         self.index = LexicalIndex.build([str(i) for i in range(len(self.passages))], self.passages)

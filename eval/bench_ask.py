@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from eval.bench_answer import answer_ok
-from rag.config import OFFLINE_ENV, Settings
-from rag.types import Answer, Hit
+from rag.core.config import OFFLINE_ENV, Settings
+from rag.core.types import Answer, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -289,7 +289,7 @@ def batch_ask(db: Path, questions: Sequence[str]) -> dict[str, Any]:
 
 def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict[str, Any]:
     """Sections 1-3: quality on RGB through the real pipeline, and the LangChain baseline."""
-    from rag.extractive import answer_extractive
+    from rag.answer.extractive import answer_extractive
 
     data = RgbData.from_rows(rows)
     n = len(data.questions)
@@ -449,7 +449,7 @@ def bench_scale(
 
 def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """p50 ms of the parts of one search, alone: where a search's time goes."""
-    from rag.retrieve import FIRST_STAGE
+    from rag.retrieval.hybrid import FIRST_STAGE
 
     retriever = assistant.retriever
     store = retriever.store
@@ -624,7 +624,7 @@ def run(print_fn: Print = print, large: bool = True) -> dict:
         print_fn(f"bench_ask: skipped, {RGB} not found (needs ../shared).")
         return {}
     from eval.crud import crud_dir, write_crud_jsonl
-    from rag.config import apply_offline_env
+    from rag.core.config import apply_offline_env
 
     apply_offline_env()
     started = time.perf_counter()

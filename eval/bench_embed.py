@@ -58,8 +58,8 @@ def run(embedder_spec: str = "hash", dim: int | None = None, speed: bool = True)
     if not RGB.exists():
         print(f"bench_embed: skipped, {RGB} not found (../shared is absent)")
         return None
-    from ingest.embed import HashEmbedder, load_embedder
-    from rag.config import Settings
+    from rag.core.config import Settings
+    from rag.core.embed import HashEmbedder, load_embedder
 
     if embedder_spec == "hash" and dim is not None:
         embedder = HashEmbedder(dim=dim)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.crud import FILES, crud_dir, write_crud_jsonl
-from rag.config import OFFLINE_ENV, Settings
+from rag.core.config import OFFLINE_ENV, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results" / "ingest.json"

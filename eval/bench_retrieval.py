@@ -62,8 +62,8 @@ class Retriever:
     """Lexical + dense (numpy matrix-vector) + RRF + optional second stage."""
 
     def __init__(self, texts: list[str]) -> None:
-        from ingest.embed import HashEmbedder
-        from rag.lexical import LexicalIndex
+        from rag.core.embed import HashEmbedder
+        from rag.retrieval.lexical import LexicalIndex
 
         self.texts = texts
         self.ids = [str(i) for i in range(len(texts))]
@@ -82,17 +82,17 @@ class Retriever:
         return self.vectors @ self.embedder.embed_query(q)
 
     def dense(self, q: str, k: int) -> list[int]:
-        from rag.lexical import top_k
+        from rag.retrieval.lexical import top_k
 
         return [int(i) for i in top_k(self.dense_scores(q), k)]
 
     def fused(self, q: str, k: int, rerank: bool = True, weights=None) -> list[int]:
-        from rag.fusion import rrf
-        from rag.lexical import top_k
-        from rag.passage_rank import Candidate, Weights, rescore
-        from rag.retrieve import FIRST_STAGE, POOL
+        from rag.retrieval.fusion import rrf
+        from rag.retrieval.hybrid import FIRST_STAGE, POOL
+        from rag.retrieval.lexical import top_k
+        from rag.retrieval.passage_rank import Candidate, Weights, rescore
 
-        # The product's first stage and pool sizes (rag.retrieve), over in-memory vectors.
+        # The product's first stage and pool sizes (rag.retrieval.hybrid), over in-memory vectors.
         lex_scores = self.lexical.scores(q)
         den_scores = self.dense_scores(q)
         lex = top_k(lex_scores, FIRST_STAGE)
@@ -138,7 +138,7 @@ def run(print_fn: Callable[[str], None] = print, large: bool = True) -> dict:
     if not RGB.exists():
         print_fn(f"bench_retrieval: skipped, {RGB} not found (needs ../shared).")
         return {}
-    from rag.passage_rank import Weights
+    from rag.retrieval.passage_rank import Weights
 
     passages, questions, positives = load_rgb()
     r = Retriever(passages)

@@ -20,7 +20,7 @@ from typing import Any
 from eval import metrics as m
 from eval.judges import Judge, JudgeError, JudgeUnavailable, judge_answer, make_judge
 from eval.sets_io import EvalItem, SetFormatError, item_json, load_set
-from rag.config import Settings
+from rag.core.config import Settings
 
 SUMMARY_ORDER = (
     "questions",

@@ -99,7 +99,7 @@ class LangChainAssistant:
 
     def hits(self, question: str) -> list[Any]:
         """The top-k chunks as ``Hit``s; doc id = the input record's id."""
-        from rag.types import Hit
+        from rag.core.types import Hit
 
         hits = []
         for rank, doc in enumerate(self.store.similarity_search(question, k=self.k), start=1):
@@ -120,7 +120,7 @@ class LangChainAssistant:
         return hits
 
     def ask(self, question: str) -> Any:
-        from rag.extractive import answer_extractive
+        from rag.answer.extractive import answer_extractive
 
         answer = answer_extractive(question, self.hits(question))
         answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
@@ -134,7 +134,7 @@ def build_ours(inputs: Sequence[Path], db: Path) -> tuple[Any, dict[str, Any]]:
     """Ingest ``inputs`` with the project's pipeline into a new store at ``db``."""
     from ingest.pipeline import ingest
     from rag.assistant import Assistant
-    from rag.config import Settings
+    from rag.core.config import Settings
 
     settings = Settings.from_env({}, db=db, embedder="hash")
     report = ingest(list(inputs), settings)
@@ -247,9 +247,9 @@ def run_rgb(
     rgb.write_jsonl(lc_corpus, jsonl)  # record ids = passage ids = LangChain hits' doc ids
 
     def ours() -> tuple[Any, dict[str, Any]]:
-        from ingest.store import Store
         from rag.assistant import Assistant
-        from rag.config import Settings
+        from rag.core.config import Settings
+        from rag.core.store import Store
 
         settings = Settings.from_env({}, db=work / f"{name}-ours", embedder="hash")
         t0 = time.perf_counter()
@@ -319,7 +319,7 @@ def run(
         return {}
     from eval.bench_answer import load_rgb
     from eval.judges import make_judge
-    from rag.config import Settings, apply_offline_env
+    from rag.core.config import Settings, apply_offline_env
 
     apply_offline_env()
     judge = make_judge("lexical", Settings.from_env({}))

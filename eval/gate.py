@@ -45,7 +45,7 @@ def run_one(name: str, spec: dict[str, Any], shared: Path, log: Callable[[str], 
     from eval.judges import make_judge
     from ingest.pipeline import ingest
     from rag.assistant import Assistant
-    from rag.config import Settings
+    from rag.core.config import Settings
 
     with tempfile.TemporaryDirectory(prefix=f"rag-gate-{name}-") as tmp:
         settings = Settings.from_env({}, db=Path(tmp) / "db", embedder=spec.get("embedder", "hash"))
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None, *, shared: Path = SHARED) -> int:
     parser.add_argument("--only", action="append", help="run only this gate run (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
-    from rag.config import apply_offline_env
+    from rag.core.config import apply_offline_env
 
     apply_offline_env()
     if not shared.is_dir():

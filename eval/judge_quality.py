@@ -49,7 +49,7 @@ class Example:
 
 
 def _sentences(passage: str) -> list[str]:
-    from ingest.chunk import split_sentences
+    from rag.core.text.sentences import split_sentences
 
     out = []
     for s, e in split_sentences(passage):
@@ -108,8 +108,8 @@ def _perturb_quantity(s: str, passage: str, rng: random.Random) -> str | None:
 
 
 def _perturb_negation(s: str, passage: str, rng: random.Random) -> tuple[str, str] | None:
-    from ingest.normalize import fold
-    from rag.verify import negated
+    from rag.answer.verify import negated
+    from rag.core.text.fold import fold
 
     if negated(fold(s)):
         for old, new in _NEG_REMOVE:
@@ -128,7 +128,7 @@ def _perturb_negation(s: str, passage: str, rng: random.Random) -> tuple[str, st
 
 
 def _tagged_names(text: str) -> list[tuple[str, str]]:
-    from rag.query import tagged_names
+    from rag.analysis.query import tagged_names
 
     kinds = {"nr": "person", "ns": "place", "nt": "org"}
     return [(w, kinds[tag[:2]]) for w, tag in tagged_names(text) if tag[:2] in kinds and w.strip()]
@@ -175,7 +175,7 @@ def _move_name(s: str, passage: str, rng: random.Random) -> str | None:
 
 def build_examples(rows: list[dict], fact_rows: list[dict], seed: int = SEED) -> list[Example]:
     """The labelled set (deterministic for a seed)."""
-    from ingest.normalize import converter, fold
+    from rag.core.text.fold import converter, fold
 
     s2t = converter("s2t")
     rng = random.Random(seed)

@@ -1,6 +1,6 @@
 """Judges: does a set of passages support an answer sentence?
 
-- ``lexical`` (default, offline): ``rag.verify.sentence_supported`` (numbers, dates,
+- ``lexical`` (default, offline): ``rag.answer.verify.sentence_supported`` (numbers, dates,
   years, Latin names, quoted terms, person names, wording overlap, negation) plus hard
   checks on names of places and organizations, Chinese quantities and the clause the
   claim changes; Traditional and Simplified compared after ``fold()``.
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
-from rag.types import CITATION_MARKER
+from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
-    from rag.config import Settings
+    from rag.core.config import Settings
 
 JUDGES = ("lexical", "nli", "llm")
 # A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
@@ -79,7 +79,7 @@ def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     A marker run opening a sentence ("。[1]" splits there) belongs to the sentence
     before; lead-in lines ending with a colon are not claims and are skipped.
     """
-    from ingest.chunk import split_sentences
+    from rag.core.text.sentences import split_sentences
 
     raw: list[list[Any]] = []
     for start, end in split_sentences(answer):
@@ -157,7 +157,7 @@ _CN_QUANTITY = re.compile(
 
 def _names(folded: str) -> frozenset[str]:
     """Person, place and organization names jieba tags in ``folded`` (2+ chars)."""
-    from rag.query import tagged_names
+    from rag.analysis.query import tagged_names
 
     return frozenset(word for word, _ in tagged_names(folded))
 
@@ -174,8 +174,8 @@ def _clause_negation_agrees(claim: str, source: str) -> bool:
     one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
     clauses that the claim covers count, and they must cover most of the claim.
     """
-    from ingest.chunk import split_sentences
-    from rag.verify import negated, overlap
+    from rag.answer.verify import negated, overlap
+    from rag.core.text.sentences import split_sentences
 
     for start, end in split_sentences(source):
         clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
@@ -194,8 +194,8 @@ class LexicalJudge(Judge):
     name = "lexical"
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
-        from ingest.normalize import fold
-        from rag.verify import sentence_supported
+        from rag.answer.verify import sentence_supported
+        from rag.core.text.fold import fold
 
         if not passages:
             return Verdict(False, "no passage to check against", 0.0)
@@ -241,7 +241,7 @@ class NLIJudge(Judge):
         """Load the model now (fails fast with JudgeUnavailable when it is not on disk)."""
         if self._model is not None:
             return
-        from rag.config import apply_offline_env
+        from rag.core.config import apply_offline_env
 
         apply_offline_env()
         try:
@@ -321,7 +321,7 @@ class LLMJudge(Judge):
         self._client: Any = None
 
     def describe(self) -> str:
-        from rag.llm import endpoint_label
+        from rag.answer.llm import endpoint_label
 
         return f"llm ({self.model} via {endpoint_label(self.settings)})"
 
@@ -401,7 +401,7 @@ def make_judge(name: str, settings: Settings | None = None, **options: Any) -> J
         judge.load()  # fail fast, before any question is run
         return judge
     if name == "llm":
-        from rag.config import Settings
+        from rag.core.config import Settings
 
         return LLMJudge(settings or Settings.from_env())
     raise ValueError(f"unknown judge {name!r}; choose from {', '.join(JUDGES)}")

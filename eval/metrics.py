@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ingest.normalize import fold
+from rag.core.text.fold import fold
 
 Alternatives = Sequence[str]
 

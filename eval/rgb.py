@@ -24,7 +24,7 @@ from eval.bench_answer import SHARED, load_rgb
 from eval.sets_io import EvalItem, as_alternatives
 
 if TYPE_CHECKING:
-    from rag.config import Settings
+    from rag.core.config import Settings
 
 RGB_DIR = SHARED / "data" / "rgb-zh"
 TASKS = ("zh_refine", "zh_refine:distractors", "zh_int", "zh_fact")
@@ -115,7 +115,7 @@ def ingest_corpus(
     """Ingest the passages into ``settings``' store; return passage id -> store doc_id,
     and rewrite the items' evidence to doc ids (so a hit's doc_id identifies positives)."""
     from ingest.pipeline import ingest
-    from ingest.store import Store
+    from rag.core.store import Store
 
     path = (workdir / f"rgb-{corpus.task.replace(':', '-')}.jsonl").resolve()
     lines = write_jsonl(corpus, path)

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable
 
 from ingest.blocks import Line, classify, densest_run, select_body
-from ingest.dates import parse_date
 from ingest.decode import decode_bytes
 from ingest.models import CleanedPage
 from ingest.pagemeta import byline_near, date_near, source_in, title_before
+from rag.core.text.dates import parse_date
 
 _STRIP = " \t\r\n\f\v\u3000\xa0\u200b\ufeff"
 _BLANK_LINES = re.compile(r"\n\s*\n")

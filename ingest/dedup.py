@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ingest.normalize import fold
+from rag.core.text.fold import fold
 
 NUM_HASHES = 64
 BANDS = 16  # 16 bands of 4 rows: pairs above ~0.6 Jaccard almost always meet in a band

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.dates import find_date
+from rag.core.text.dates import find_date
 
 # Punctuation that marks running prose (Chinese and ASCII sentence punctuation).
 PROSE_PUNCT = frozenset("。，、；：！？「」『』“”,;:!?")

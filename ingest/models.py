@@ -1,8 +1,9 @@
-"""Plain data types that flow through ingest: a cleaned page, an Article, a Chunk."""
+"""Plain data types inside ingest: a raw input, a cleaned page, an Article (a Chunk,
+which crosses to the store, lives in rag.core.types)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,3 @@ class Article:
     path: str
     content_hash: str  # of the text and its citation metadata: what decides re-embedding
     raw_hash: str  # sha256 of the raw input: what decides re-cleaning
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of an article: text plus where it sits in the article's cleaned text."""
-
-    chunk_id: str
-    doc_id: str
-    index: int
-    text: str
-    start: int  # character offset into Article.text
-    end: int
-    title: str
-    published: str | None = None
-    source: str | None = None
-    url: str | None = None
-    meta: dict = field(default_factory=dict)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from ingest.blocks import Line
-from ingest.dates import parse_date
 from ingest.furniture import (
     byline_of,
     furniture_reason,
@@ -13,6 +12,7 @@ from ingest.furniture import (
     source_from_line,
     visible_len,
 )
+from rag.core.text.dates import parse_date
 
 TITLE_MIN, TITLE_MAX = 6, 80  # headline length bounds, in visible characters
 TITLE_WINDOW = 6  # how many candidate lines before the body run are considered

@@ -21,11 +21,12 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest.chunk import chunk_article
-from ingest.lock import OnWait
-from ingest.models import Article, Chunk, CleanedPage, RawDocument
+from ingest.models import Article, CleanedPage, RawDocument
 from ingest.readers import Failure, read_raw_documents
-from ingest.store import DocRecord, Store, StoreError
-from rag.config import Settings
+from rag.core.config import Settings
+from rag.core.lock import OnWait
+from rag.core.store import DocRecord, Store, StoreError
+from rag.core.types import Chunk
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class IngestReport:
     embedder: str = ""
     repaired: int = 0
     seconds: float = 0.0
-    # (input, phrase): stored articles holding instruction-like text (rag.injection)
+    # (input, phrase): stored articles holding instruction-like text (rag.core.text.injection)
     instruction_like: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -137,7 +138,7 @@ def page_from_record(record: dict) -> CleanedPage:
     of the text so every citation still has something to show.
     """
     from ingest.clean import split_paragraphs
-    from ingest.dates import parse_date
+    from rag.core.text.dates import parse_date
 
     paragraphs = split_paragraphs(str(record["text"]))
     title = _field(record, "title") or _title_from(paragraphs)
@@ -197,7 +198,7 @@ def ingest(
     """Ingest files and folders into the store; never raises for a bad input.
 
     Runs under the store's writer lock (``Store.writing``): with another writer at work
-    it waits (calling ``on_wait(holder)`` once), or raises ``ingest.lock.WriterBusy``
+    it waits (calling ``on_wait(holder)`` once), or raises ``rag.core.lock.WriterBusy``
     when ``wait`` is False.
     """
     store = store or Store.open(settings)
@@ -212,8 +213,8 @@ def _ingest_locked(
     progress: Callable[[int], None] | None,
 ) -> IngestReport:
     from ingest.dedup import from_hex, near_duplicates, signature, to_hex
-    from ingest.embed import describe
-    from rag.injection import find_instructions
+    from rag.core.embed import describe
+    from rag.core.text.injection import find_instructions
 
     started = time.perf_counter()
     report = IngestReport(embedder=describe(store.embedder))

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.normalize import variants
-from rag.config import Settings, apply_offline_env
-from rag.retrieve import Filters, HybridRetriever
-from rag.types import Answer, Delta
+from rag.core.config import Settings, apply_offline_env
+from rag.core.text.fold import variants
+from rag.core.types import Answer, Delta
+from rag.retrieval.hybrid import Filters, HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
 Turn = tuple[str, str]  # (user question, assistant answer)
@@ -44,8 +44,8 @@ class Assistant:
     def mode(self) -> dict[str, str]:
         """What answers: embedder, retrieval and LLM (its endpoint without credentials).
         The CLI, the UI status line, the serve banner and eval reports all show this."""
-        from ingest.embed import describe
-        from rag.llm import endpoint_label
+        from rag.answer.llm import endpoint_label
+        from rag.core.embed import describe
 
         llm = (
             f"{self.settings.llm_model or 'default model'} via {endpoint_label(self.settings)}"
@@ -89,7 +89,7 @@ class Assistant:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise QuestionError(f"k must be at least 1 (got {k})")
-        from rag.lang import unsupported_language
+        from rag.core.text.lang import unsupported_language
 
         language = unsupported_language(question)
         if language is not None:
@@ -100,8 +100,8 @@ class Assistant:
         if self.settings.llm_configured:
             yield from self._stream_llm(question, history, k, filters)
             return
-        from rag.chain import extractive_answer
-        from rag.glossary import translate_question
+        from rag.analysis.glossary import translate_question
+        from rag.answer.chain import extractive_answer
 
         standalone = standalone_offline(question, history)
         lang = answer_lang(question, standalone)
@@ -120,7 +120,7 @@ class Assistant:
 
     def _unsupported(self, language: str) -> Answer:
         """The answer to a question in a language the service does not read."""
-        from rag.lang import unsupported_message
+        from rag.core.text.lang import unsupported_message
 
         mode = {**self.mode, "llm": "not called (unsupported language)"}
         mode["refusal"] = f"question in {language}"
@@ -129,8 +129,8 @@ class Assistant:
     def _stream_llm(
         self, question: str, history: list[Turn], k: int, filters: Filters
     ) -> Iterator[Delta | Answer]:
-        from rag.chain import rewrite_question, stream_with_llm, translate_query
-        from rag.llm import Deadline
+        from rag.answer.chain import rewrite_question, stream_with_llm, translate_query
+        from rag.answer.llm import Deadline
 
         # One time limit for the LLM calls of this question together (rewrite, translation,
         # answer, retries); past it, the extractive answer.
@@ -186,15 +186,15 @@ def to_filters(filters: Filters | dict[str, Any] | None) -> Filters:
 
 
 def standalone_offline(question: str, history: Sequence[Turn]) -> str:
-    """Without an LLM, a follow-up (``rag.followup.is_follow_up``: a pronoun, an elided
+    """Without an LLM, a follow-up (``rag.analysis.followup.is_follow_up``: a pronoun, an elided
     subject, 那…/…呢) is searched together with the previous question's topic; any
     other question stands alone, however short."""
     if not history:
         return question
-    from rag.followup import is_follow_up
+    from rag.analysis.followup import is_follow_up
 
     if is_follow_up(question):
-        from rag.query import topic_of
+        from rag.analysis.query import topic_of
 
         return f"{topic_of(history[-1][0])} {question}"
     return question
@@ -204,7 +204,7 @@ def answer_lang(question: str, standalone: str) -> str:
     """The language to answer in: the user's question's, not that of the text searched
     (a merged follow-up or a rewrite); the standalone text only breaks a tie (a question
     of characters shared by both scripts)."""
-    from rag.lang import detect_lang
+    from rag.core.text.lang import detect_lang
 
     tie = detect_lang(standalone)
     return detect_lang(question, default_zh=tie if tie != "en" else "zh-Hans")

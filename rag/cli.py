@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 
-from rag.config import Settings, apply_offline_env
+from rag.core.config import Settings, apply_offline_env
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -172,10 +172,10 @@ def _emit_clean_error(args: argparse.Namespace, path: str, error: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.lock import print_waiting
     from ingest.pipeline import ingest
     from ingest.readers import printable
-    from ingest.store import Store
+    from rag.core.lock import print_waiting
+    from rag.core.store import Store
 
     settings = settings_from(args)
     store = Store.open(settings)
@@ -241,7 +241,7 @@ def _more(rows: list, what: str) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant, QuestionError
-    from rag.retrieve import Filters
+    from rag.retrieval.hybrid import Filters
 
     if args.question is not None and not args.question.strip():
         # Only a missing QUESTION means "read stdin"; an empty one is a mistake.
@@ -347,8 +347,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from ingest.embed import describe
-    from ingest.store import Store
+    from rag.core.embed import describe
+    from rag.core.store import Store
 
     settings = settings_from(args)
     store = Store.open(settings, create=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import apply_offline_env
+from rag.core.config import apply_offline_env
 
 apply_offline_env()  # tests never reach a model hub
 

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.chunk import chunk_article  # noqa: E402
 from ingest.models import Article  # noqa: E402
-from ingest.store import DocRecord, Store  # noqa: E402
-from rag.config import Settings  # noqa: E402
+from rag.core.config import Settings  # noqa: E402
+from rag.core.store import DocRecord, Store  # noqa: E402
 from tests.synth import article_text  # noqa: E402
 
 HELD_DOC = "held-by-the-lock-holder"

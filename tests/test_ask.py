@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest
-from rag.config import Settings
+from rag.core.config import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RAG = [sys.executable, "-m", "rag.cli"]
@@ -103,7 +103,7 @@ def test_question_the_articles_cannot_answer_is_refused(assistant):
 def test_filters_restrict_dates_and_outlets(assistant):
     hits = assistant.retriever.search("价格 申請 颱風", k=5)
     assert {h.doc_id for h in hits} and len({h.doc_id for h in hits}) == 3
-    from rag.retrieve import Filters
+    from rag.retrieval.hybrid import Filters
 
     only_2025 = assistant.retriever.search(
         "价格 申請 颱風", k=5, filters=Filters(since="2025-01-01")
@@ -181,7 +181,7 @@ def test_english_question_over_chinese_articles_offline(assistant):
 
 
 def test_glossary_translation_keeps_names_and_codes():
-    from rag.glossary import translate_question
+    from rag.analysis.glossary import translate_question
 
     t = translate_question("Why did Beijing restrict H20 exports, according to CNBC?")
     assert t is not None
@@ -190,7 +190,7 @@ def test_glossary_translation_keeps_names_and_codes():
 
 
 def test_regional_variants_bridge_vocabulary_and_names():
-    from ingest.normalize import variants
+    from rag.core.text.fold import variants
 
     assert "晶片" in variants("芯片")
     assert "芯片" in variants("晶片")
@@ -214,7 +214,7 @@ def test_assistant_sees_articles_ingested_after_it_started(tmp_path):
 
 
 def test_langchain_retriever_adapter_returns_documents_with_hit_fields(assistant):
-    from rag.retrieve import as_langchain_retriever
+    from rag.retrieval.hybrid import as_langchain_retriever
 
     retriever = as_langchain_retriever(assistant.retriever, k=2)
     docs = retriever.invoke("企業要在出貨前幾天提交申請？")
@@ -240,7 +240,7 @@ def test_cross_encoder_reranker_runs_in_retrieval(store_db, tiny_cross_encoder):
 
 def test_bad_k_and_bad_dates_are_clear_errors(assistant, store_db):
     from rag.assistant import QuestionError
-    from rag.retrieve import Filters
+    from rag.retrieval.hybrid import Filters
 
     for k in (0, -3):
         with pytest.raises(QuestionError, match="k must be at least 1"):

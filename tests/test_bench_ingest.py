@@ -10,8 +10,8 @@ import pytest
 
 from eval.baseline_langchain import TOP_K, ingest_langchain, open_langchain_store
 from eval.crud import crud_dir, line_id, to_record, write_crud_jsonl
-from ingest.dates import parse_date
 from ingest.pipeline import page_from_record
+from rag.core.text.dates import parse_date
 
 
 def test_to_record_splits_time_and_body() -> None:

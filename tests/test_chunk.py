@@ -1,7 +1,8 @@
 """Sentence splitting and chunking: offsets exact, sentences whole, overlap in sentences."""
 
-from ingest.chunk import chunk_article, chunk_spans, split_sentences
+from ingest.chunk import chunk_article, chunk_spans
 from ingest.models import Article
+from rag.core.text.sentences import split_sentences
 
 
 def _sentences(text: str) -> list[str]:

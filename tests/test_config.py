@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.config import Settings
+from rag.core.config import Settings
 
 
 def test_environment_values_take_their_field_types_and_flags_win():

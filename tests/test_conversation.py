@@ -15,8 +15,8 @@ import pytest
 from fake_openai import FakeOpenAI, Reply
 
 from ingest.pipeline import ingest
-from rag.config import Settings
-from rag.types import REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+from rag.core.config import Settings
+from rag.core.types import REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
 ROOT = Path(__file__).resolve().parents[1]
 RAG = [sys.executable, "-m", "rag.cli"]
@@ -115,7 +115,7 @@ def test_real_follow_ups_are_still_merged(assistant) -> None:
     ],
 )
 def test_is_follow_up(question: str, follow_up: bool) -> None:
-    from rag.followup import is_follow_up
+    from rag.analysis.followup import is_follow_up
 
     assert is_follow_up(question) is follow_up
 
@@ -143,7 +143,7 @@ def test_rewrite_that_drops_the_key_terms_is_not_used(fake: FakeOpenAI, db: Path
 
 
 def test_rewrite_that_keeps_the_key_terms_is_used(fake: FakeOpenAI) -> None:
-    from rag.chain import rewrite_question
+    from rag.answer.chain import rewrite_question
 
     settings = llm_settings(fake.url, Path("unused"))
     fake.push(Reply(text="记忆体的库存呢？"))
@@ -176,7 +176,7 @@ def test_unsupported_language_is_said_in_english(assistant, question: str, langu
     ],
 )
 def test_chinese_with_japanese_characters_is_still_chinese(question: str) -> None:
-    from rag.lang import unsupported_language
+    from rag.core.text.lang import unsupported_language
 
     assert unsupported_language(question) is None
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.dates import find_date, parse_date
+from rag.core.text.dates import find_date, parse_date
 
 
 @pytest.mark.parametrize(

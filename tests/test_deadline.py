@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI, Reply
 
-from rag.chain import stream_with_llm
-from rag.config import Settings
-from rag.types import Answer, Delta, Hit
+from rag.answer.chain import stream_with_llm
+from rag.core.config import Settings
+from rag.core.types import Answer, Delta, Hit
 
 S1 = "台積電今天公布第三季財報，營收達到新台幣7596億元，較去年同期成長36%。"
 HITS = [Hit("c1", "d1", S1, "台積電第三季財報", "2024-10-17", "中央社")]
@@ -44,7 +44,7 @@ def fake(server: FakeOpenAI) -> FakeOpenAI:
 def warm() -> None:
     """Load the answerer's word segmenter and tagger (about 2 s cold) before any timing:
     the fallback answer runs after the limit, and the bounds are about the endpoint."""
-    from rag.chain import extractive_answer
+    from rag.answer.chain import extractive_answer
 
     extractive_answer("台積電第三季營收是多少？", HITS)
 

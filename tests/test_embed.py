@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embed import (
+from rag.core.config import OFFLINE_ENV
+from rag.core.embed import (
     Embedder,
     EmbedderUnavailable,
     HashEmbedder,
@@ -23,7 +24,6 @@ from ingest.embed import (
     embedder_from_config,
     load_embedder,
 )
-from rag.config import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 MISSING = "no-such-org/no-such-model-for-tests"
@@ -87,7 +87,7 @@ def test_hash_traditional_and_simplified_match() -> None:
 
 def test_hash_is_deterministic_across_processes() -> None:
     code = (
-        "import json; from ingest.embed import HashEmbedder; "
+        "import json; from rag.core.embed import HashEmbedder; "
         f"v = HashEmbedder().embed_query({TRAD!r}); "
         "print(json.dumps([round(float(x), 6) for x in v]))"
     )
@@ -117,7 +117,7 @@ def test_load_embedder_hash() -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, ingest.embed, ingest.rerank; "
+        "import sys, rag.core.embed, rag.retrieval.rerank; "
         "print([m for m in ('torch', 'transformers', 'sentence_transformers') "
         "if m in sys.modules])"
     )
@@ -179,7 +179,7 @@ def test_missing_model_fails_fast_without_offline_env() -> None:
     # The module itself must go offline; the caller's environment may not have done so.
     env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
     code = (
-        "import time; from ingest.embed import SentenceTransformerEmbedder, "
+        "import time; from rag.core.embed import SentenceTransformerEmbedder, "
         "EmbedderUnavailable\n"
         "t = time.perf_counter()\n"
         f"try:\n    SentenceTransformerEmbedder({MISSING!r})\n"
@@ -209,7 +209,7 @@ def test_auto_falls_back_to_hash_and_uses_local_model(tiny_st_model: Path, tmp_p
 
 
 def test_cross_encoder_reranker_scores(tiny_cross_encoder: Path) -> None:
-    from ingest.rerank import CrossEncoderReranker
+    from rag.retrieval.rerank import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(str(tiny_cross_encoder))
     scores = reranker.score(SIMP, [TRAD, OTHER, "Nvidia H20"])
@@ -220,7 +220,7 @@ def test_cross_encoder_reranker_scores(tiny_cross_encoder: Path) -> None:
 
 
 def test_missing_reranker_fails_fast() -> None:
-    from ingest.rerank import CrossEncoderReranker
+    from rag.retrieval.rerank import CrossEncoderReranker
 
     start = time.perf_counter()
     with pytest.raises(EmbedderUnavailable, match="no-such-model"):

@@ -13,7 +13,7 @@ import pytest
 
 from eval.cli import run_eval_command
 from eval.report import compare, svg_histogram, svg_line
-from rag.config import Settings
+from rag.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Synthetic articles (invented text).

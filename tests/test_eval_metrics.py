@@ -8,7 +8,7 @@ import pytest
 
 from eval import metrics as m
 from eval.sets_io import SetFormatError, as_alternatives, load_set
-from rag.types import Hit
+from rag.core.types import Hit
 
 
 def hit(doc: str, text: str) -> Hit:

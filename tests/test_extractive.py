@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.extractive import answer_extractive
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANT, Hit
+from rag.answer.extractive import answer_extractive
+from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANT, Hit
 
 
 def hit(i: int, text: str, doc: str = "") -> Hit:
@@ -73,8 +73,8 @@ def test_english_passages() -> None:
 
 
 def test_passage_footnote_marks_do_not_look_like_citations():
-    from rag.extractive import answer_extractive
-    from rag.types import Hit
+    from rag.answer.extractive import answer_extractive
+    from rag.core.types import Hit
 
     hit = Hit("c1", "d1", "該隊於2019年奪得全國冠軍[3]。隊長表示非常高興。", "體育新聞")
     answer = answer_extractive("該隊哪一年奪得全國冠軍？", [hit])
@@ -84,8 +84,8 @@ def test_passage_footnote_marks_do_not_look_like_citations():
 
 
 def test_sources_that_disagree_on_the_value_are_both_quoted_and_flagged():
-    from rag.extractive import answer_extractive
-    from rag.types import Hit
+    from rag.answer.extractive import answer_extractive
+    from rag.core.types import Hit
 
     hits = [
         Hit("a:v:0", "a", "海港大橋於2019年正式通車，全長八公里。", "甲報"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.fusion import min_max, rrf
-from rag.passage_rank import Candidate, query_tokens, rescore, windows
+from rag.retrieval.fusion import min_max, rrf
+from rag.retrieval.passage_rank import Candidate, query_tokens, rescore, windows
 
 
 def test_rrf_scores_and_order() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest
-from ingest.store import Store
-from rag.config import Settings
+from rag.core.config import Settings
+from rag.core.store import Store
 from tests.synth import article_text, write_jsonl
 from tests.test_ingest import _consistent
 

@@ -11,8 +11,8 @@ import pytest
 
 from ingest import pipeline
 from ingest.pipeline import canonical_url, ingest
-from ingest.store import Store, StoreError
-from rag.config import Settings
+from rag.core.config import Settings
+from rag.core.store import Store, StoreError
 from tests.synth import article_text, write_jsonl
 
 RAG = [sys.executable, "-m", "rag.cli"]

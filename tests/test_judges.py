@@ -20,7 +20,7 @@ from eval.judges import (
     parse_claims,
     verdicts_json,
 )
-from rag.config import Settings
+from rag.core.config import Settings
 
 # Synthetic text (not from any real article).
 PASSAGE = (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI, Reply, closed_port, error, sources_in
 
-from rag.chain import (
+from rag.answer.chain import (
     Delta,
     answer_with_llm,
     build_chain,
@@ -24,10 +24,11 @@ from rag.chain import (
     stream_with_llm,
     translate_query,
 )
-from rag.config import Settings
-from rag.llm import LLMError, build_chat_model, endpoint_host, endpoint_label, guarded_call
-from rag.prompts import escape_text
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Hit
+from rag.answer.extractive import answer_extractive
+from rag.answer.llm import LLMError, build_chat_model, endpoint_host, endpoint_label, guarded_call
+from rag.answer.prompts import escape_text
+from rag.core.config import Settings
+from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Hit
 
 KEY = "sk-test-SECRET-9f3b1c77"
 QUESTION = "台積電第三季營收是多少？"
@@ -203,10 +204,13 @@ def test_malformed_output_falls_back(fake: FakeOpenAI, reply: Reply, phrases: li
 
 
 def test_timeout_falls_back(fake: FakeOpenAI) -> None:
+    answer_extractive(QUESTION, HITS)  # load the word tagger before the clock starts
     fake.push(Reply(delay=3))
     start = time.monotonic()
     answer = answer_with_llm(QUESTION, HITS, settings_for(fake.url, llm_timeout=0.4), max_retries=0)
-    assert time.monotonic() - start < 2.5
+    # Gave up before the reply came (3 s): the bound is the reply's delay, not a tight
+    # figure, so a loaded 2-core machine does not flake it.
+    assert time.monotonic() - start < 3.0
     assert_fallback(answer, f"LLM endpoint {fake.url} timed out")
     assert (
         answer.mode["llm"]

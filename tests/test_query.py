@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lang import detect_lang, refusal_phrase
-from rag.query import Date, analyze, cn_to_int, extract_facts, latin_in
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+from rag.analysis.query import Date, analyze, cn_to_int, extract_facts, latin_in
+from rag.core.text.lang import detect_lang, refusal_phrase
+from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_extract_facts() -> None:
 
 
 def test_latin_tokens_match_at_letter_digit_edges_only():
-    from rag.query import latin_in
+    from rag.analysis.query import latin_in
 
     assert latin_in("q1", "2023q1营收") and latin_in("plus", "骁龙888plus")
     assert not latin_in("h20", "h200晶片") and not latin_in("h2", "h20")

@@ -18,7 +18,7 @@ import pytest
 from fake_openai import FakeOpenAI, closed_port, error
 
 from ingest.pipeline import ingest
-from rag.config import Settings
+from rag.core.config import Settings
 
 USER_SECRET = "sk-userinfo-SECRET-7c1e"  # in user:password@
 QUERY_SECRET = "qs-SECRET-5d0a"  # in ?api-key=
@@ -84,7 +84,7 @@ def settings_for(url: str, db: Path) -> Settings:
 
 
 def test_redact_url_keeps_only_scheme_host_port_path() -> None:
-    from rag.config import redact_url
+    from rag.core.config import redact_url
 
     assert redact_url(secret_url(8000)) == "http://127.0.0.1:8000/v1"
     assert redact_url(f"https://u:{USER_SECRET}@[::1]:9/v1/#frag") == "https://[::1]:9/v1"
@@ -162,7 +162,7 @@ def test_failing_endpoint_messages_and_logs_hide_the_credentials(
     fake: FakeOpenAI, db: Path, caplog: pytest.LogCaptureFixture, failure: str
 ) -> None:
     from rag import Assistant
-    from rag.llm import LLMError, build_chat_model, endpoint_label, guarded_call
+    from rag.answer.llm import LLMError, build_chat_model, endpoint_label, guarded_call
 
     port = fake.port if failure == "server_error" else closed_port()
     settings = dataclasses.replace(settings_for(secret_url(port), db), llm_timeout=2.0)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.normalize import fold
-from rag.query import analyze, extract_facts
-from rag.refusal import should_refuse
-from rag.types import Hit
+from rag.analysis.query import analyze, extract_facts
+from rag.answer.policy import should_refuse
+from rag.core.text.fold import fold
+from rag.core.types import Hit
 
 
 def hits(*texts: str) -> list[Hit]:
@@ -94,7 +94,7 @@ CORRECT_REFUSAL_FLOOR = 0.55
 
 
 def test_long_sentences_are_never_cut_inside_a_number():
-    from rag.refusal import MAX_SENTENCE, candidate_spans
+    from rag.analysis.evidence import MAX_SENTENCE, candidate_spans
 
     text = "公告" * ((MAX_SENTENCE - 8) // 2) + "編號2022-03-15-0042之後續說明" + "內容" * 80 + "。"
     for _start, end in candidate_spans(text):
@@ -154,7 +154,8 @@ def test_single_source_answers_when_few_documents_were_retrieved() -> None:
 
 
 def test_focus_term_in_the_sentence_raises_confidence() -> None:
-    from rag.refusal import confidence, rank_evidence
+    from rag.analysis.evidence import rank_evidence
+    from rag.answer.policy import confidence
 
     info = analyze("《星海谣》的编剧是谁？")
     evidence = rank_evidence(
@@ -167,7 +168,7 @@ def test_focus_term_in_the_sentence_raises_confidence() -> None:
 
 
 def test_answer_aware_rescoring_prefers_the_passage_that_answers() -> None:
-    from rag.passage_rank import Candidate, Weights, rescore
+    from rag.retrieval.passage_rank import Candidate, Weights, rescore
 
     question = "星海文化节的总导演是谁？"
     near_miss = "星海文化节总导演人选备受关注。星海文化节总导演将于近期公布。"
@@ -189,7 +190,8 @@ def test_answer_aware_rescoring_prefers_the_passage_that_answers() -> None:
 def test_value_far_from_the_question_words_does_not_answer() -> None:
     # "How many" needs a number beside the matched terms, not one anywhere in a long
     # sentence that happens to name the subject.
-    from rag.refusal import MAX_VALUE_GAP, rank_evidence, value_gap
+    from rag.analysis.evidence import rank_evidence, value_gap
+    from rag.answer.policy import MAX_VALUE_GAP
 
     info = analyze("星海跨海大桥日均车流量是多少？")
     near = "星海跨海大桥日均车流量为2.6万辆次。"
@@ -254,7 +256,8 @@ def test_a_bare_day_far_from_the_question_words_does_not_answer() -> None:
 
 
 def test_a_year_or_date_beside_the_terms_is_not_the_number_asked() -> None:
-    from rag.refusal import MAX_VALUE_GAP, value_gap
+    from rag.analysis.evidence import value_gap
+    from rag.answer.policy import MAX_VALUE_GAP
 
     info = analyze("2021年星海汽车全球销量是多少？")
     filler = "，市民普遍认为交通状况明显改善，沿线商户也反映客流增加" * 2
@@ -268,7 +271,7 @@ def test_a_change_is_answered_by_a_percentage() -> None:
 
 
 def test_day_words_are_located_as_dates() -> None:
-    from rag.refusal import value_gap
+    from rag.analysis.evidence import value_gap
 
     info = analyze("星海文化节什么时候开幕？")
     sentence = fold("星海文化节预计周三开幕。")
@@ -276,8 +279,8 @@ def test_day_words_are_located_as_dates() -> None:
 
 
 def test_relative_years_need_the_whole_word() -> None:
-    from rag.query import Facts
-    from rag.refusal import with_relative_years
+    from rag.analysis.evidence import with_relative_years
+    from rag.analysis.query import Facts
 
     assert with_relative_years(Facts(), "去年营收下降", 2024).years == {2023}
     assert with_relative_years(Facts(), "过去年均增长百分之五", 2024).years == frozenset()

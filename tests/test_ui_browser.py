@@ -49,7 +49,7 @@ TIMEOUT = 30_000
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from ingest.pipeline import ingest
-    from rag.config import Settings
+    from rag.core.config import Settings
     from ui.serve import start
 
     settings = Settings(db=tmp_path_factory.mktemp("ui-browser") / "db")

@@ -45,7 +45,7 @@ class Recorder:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from ingest.pipeline import ingest
     from rag.assistant import Assistant
-    from rag.config import Settings
+    from rag.core.config import Settings
     from ui.serve import start
 
     db = tmp_path_factory.mktemp("ui-client") / "db"
@@ -198,7 +198,7 @@ def test_feedback_is_stored_as_jsonl(app: dict) -> None:
 
 
 def test_eight_users_at_once_each_get_their_own_answers(app: dict) -> None:
-    from rag.types import Answer
+    from rag.core.types import Answer
     from ui import render
     from ui.i18n import EN
 

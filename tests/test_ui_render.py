@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.types import Answer, Citation, Hit
+from rag.core.types import Answer, Citation, Hit
 from ui import render
 from ui.corpus import check_upload, looks_binary, safe_name, stage_uploads
 from ui.feedback import FeedbackLog, answer_record, rating_name
@@ -213,7 +213,7 @@ def test_serve_refuses_open_bind_without_auth(
     monkeypatch.setenv("RAG_AUTH", "bob:pw")
     assert parse_auth(None) == ("bob", "pw")
     monkeypatch.delenv("RAG_AUTH")
-    from rag.config import Settings
+    from rag.core.config import Settings
 
     assert serve(Settings(), host="0.0.0.0", port=1) == 2
     assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.types import Hit
-from rag.verify import sentence_supported, verify_citations
+from rag.answer.verify import sentence_supported, verify_citations
+from rag.core.types import Hit
 
 
 def hit(i: int, text: str) -> Hit:
@@ -75,7 +75,7 @@ def test_sentence_supported(claim: str, passage: str, ok: bool) -> None:
 
 
 def test_english_claim_over_chinese_source_is_checked_by_its_terms():
-    from rag.verify import sentence_supported
+    from rag.answer.verify import sentence_supported
 
     source = "多個監管機構聯手勸阻國內科技企業採購輝達的H20晶片，官員表示出於國家安全考量。"
     ok, _ = sentence_supported(

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.lock import FileLock, LeaseLock, WriterBusy, WriterLost
-from ingest.store import Store, StoreError, _record_vector
-from rag.config import Settings
+from rag.core.config import Settings
+from rag.core.lock import FileLock, LeaseLock, WriterBusy, WriterLost
+from rag.core.store import Store, StoreError, _record_vector
 from tests.lock_holder import HELD_DOC
 from tests.synth import write_jsonl
 from tests.test_ingest import _consistent
@@ -266,7 +266,7 @@ def test_a_long_lived_writer_after_another_process_wrote_keeps_every_vector(tmp_
     assert ingest([tmp_path / "c3"], settings, store=store).added == 350
 
     probe = (
-        "from ingest.store import Store; from rag.config import Settings; "
+        "from rag.core.store import Store; from rag.core.config import Settings; "
         f"s = Store.open(Settings.from_env({{}}, db={str(tmp_path / 'db')!r}), create=False); "
         "n = s.count_chunks(); "
         "print(n, len(s.dense_search(s.embedder.embed_query('監管'), k=n)))"
@@ -281,7 +281,7 @@ def test_a_long_lived_writer_after_another_process_wrote_keeps_every_vector(tmp_
 
 
 def test_a_long_lived_reader_sees_another_process_s_new_vectors(tmp_path):
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     a, b = _halves(tmp_path, n=800)
     db = tmp_path / "db"

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.store import DocRecord
 from rag.assistant import MAX_QUESTION_CHARS, Assistant, QuestionError
-from rag.config import Settings
-from rag.types import Answer
+from rag.core.config import Settings
+from rag.core.store import DocRecord
+from rag.core.types import Answer
 from ui import render
 from ui.corpus import stage_uploads
 from ui.feedback import FeedbackLog, answer_record, rating_name

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.types import Answer
+from rag.core.types import Answer
 
 
 def answer_record(question: str, answer: Answer) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.types import CITATION_MARKER, Answer, Citation, Hit
+from rag.core.types import CITATION_MARKER, Answer, Citation, Hit
 from ui.i18n import t
 
 # The marker forms the answerers emit: [1], [1, 2], [1，2], [1、2].

@@ -26,11 +26,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.models import Chunk
-from rag.config import Settings, apply_offline_env
+from rag.core.config import Settings, apply_offline_env
+from rag.core.types import Chunk
 
 if TYPE_CHECKING:
-    from ingest.lock import FileLock, LeaseLock, OnWait
+    from rag.core.lock import FileLock, LeaseLock, OnWait
 
 MAX_BATCH = 5000  # Chroma 1.5 accepts at most 5,461 records per call
 DELETE = "-"  # the journal's version for a document being deleted
@@ -174,7 +174,7 @@ class Store:
         must never be mixed.
         """
         if create and not settings.chroma_url:
-            from ingest.lock import creating
+            from rag.core.lock import creating
 
             with creating(Path(settings.db)):  # two first ingests never create at once
                 return cls._open(settings, create=True)
@@ -182,7 +182,7 @@ class Store:
 
     @classmethod
     def _open(cls, settings: Settings, *, create: bool) -> Store:
-        from ingest.embed import embedder_from_config, load_embedder
+        from rag.core.embed import embedder_from_config, load_embedder
 
         client = connect(settings, create=create)
         ef_class = _embedding_function_class()
@@ -231,7 +231,7 @@ class Store:
         ``wait=False`` raises ``WriterBusy`` at once when another writer holds it;
         otherwise ``on_wait(holder)`` is called once and the call blocks until it is free.
         """
-        from ingest.lock import FileLock, LeaseLock
+        from rag.core.lock import FileLock, LeaseLock
 
         if self._writer_thread == threading.get_ident():
             yield

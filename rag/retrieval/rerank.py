@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import EmbedderUnavailable, is_local_path, model_available, unavailable_error
+from rag.core.embed import EmbedderUnavailable, is_local_path, model_available, unavailable_error
 
 
 class RerankerUnavailable(EmbedderUnavailable):
@@ -22,7 +22,7 @@ class CrossEncoderReranker:
             raise RerankerUnavailable(
                 str(unavailable_error("Reranker model", model, ", or run without a reranker"))
             )
-        from rag.config import apply_offline_env
+        from rag.core.config import apply_offline_env
 
         apply_offline_env()  # before transformers is imported, so nothing retries the hub
         from sentence_transformers import CrossEncoder

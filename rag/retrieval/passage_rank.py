@@ -5,7 +5,7 @@ covers, and how much one sentence window covers (proximity); whether the passage
 with the question's years, dates and names; and whether the best-matching window holds a
 value of the asked type (a date for 何时/when, a number for 多少/how many, a year for
 哪一年). The cues are mixed linearly with the first-stage scores. Then the best dozen
-passages are rescored with the answerer's own sentence evidence (rag.refusal): the best
+passages are rescored with the answerer's own sentence evidence (rag.analysis.evidence): the best
 sentence's relevance and whether it would let the answerer answer.
 """
 
@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.normalize import fold
-from rag.lexical import tokenize
-from rag.query import YEAR, QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.analysis.query import YEAR, QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.core.text.fold import fold
+from rag.retrieval.lexical import tokenize
 
 # Question wording that says what is asked, not what a passage contains.
 _ASKING = re.compile(
@@ -49,7 +49,7 @@ class Weights:
     names: float = 1.0  # share of the question's Latin names and quoted titles present
     answer_type: float = 1.0  # the best window holds a value of the asked type
     # Answer-aware pass over the best ``evidence_depth`` passages: the answerer's own
-    # sentence evidence (rag.refusal) -- the best sentence's relevance, and whether it
+    # sentence evidence (rag.analysis.evidence) -- the best sentence's relevance, and whether it
     # could answer at all (constraints met, answer type present). Not the refusal bar
     # itself: that weighs corroboration among the retrieved documents, and a ranking
     # that chased it moved positives out of the top 5 on RGB.
@@ -182,8 +182,8 @@ def _evidence_pass(
     weights: Weights,
 ) -> list[tuple[str, float]]:
     """Re-sort the head of ``ranked`` by adding the answerer's sentence evidence."""
-    from rag.refusal import rank_evidence
-    from rag.types import Hit
+    from rag.analysis.evidence import rank_evidence
+    from rag.core.types import Hit
 
     depth = min(weights.evidence_depth, len(ranked))
     text_of = {c.chunk_id: c.text for c in candidates}

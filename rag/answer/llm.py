@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from rag.config import Settings, redact_url, redact_urls_in
+from rag.core.config import Settings, redact_url, redact_urls_in
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI

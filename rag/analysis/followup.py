@@ -1,14 +1,14 @@
 """Questions in a conversation: whether a question leans on the previous turn, and
 whether an LLM's standalone rewrite of it still asks the same thing.
 
-Both use the question analysis of rag.query (folded key terms, constraints, names).
+Both use the question analysis of rag.analysis.query (folded key terms, constraints, names).
 """
 
 from __future__ import annotations
 
 import re
 
-from ingest.normalize import fold, variants
+from rag.core.text.fold import fold, variants
 
 # Words that point back at something said before (folded: Simplified, lower case).
 ANAPHORS = frozenset(
@@ -31,7 +31,7 @@ BARE_PREDICATES = frozenset(
 def _names_something(question: str, terms: list[str]) -> bool:
     """Whether the question names its own subject: a proper name (jieba's tags), a Latin
     name or code, a quoted term, or a capitalised key term (Nvidia, also first)."""
-    from rag.query import extract_facts, tagged_names
+    from rag.analysis.query import extract_facts, tagged_names
 
     facts = extract_facts(question)
     capitalised = {w.lower() for w in _CAPITALISED.findall(question)}
@@ -45,7 +45,7 @@ def is_follow_up(question: str) -> bool:
     還有…, and…, what about…) or ends in 呢; it refers back with a pronoun (它, 他們,
     這家, it, they...) and names nothing itself; or it has no subject at all (為什麼？,
     什麼時候發生的？, why?). Its length plays no part."""
-    from rag.query import analyze, tokenize
+    from rag.analysis.query import analyze, tokenize
 
     info = analyze(question)
     folded = info.folded
@@ -62,7 +62,7 @@ def keeps_key_terms(question: str, rewrite: str) -> bool:
     """Whether ``rewrite`` still asks what ``question`` asks: each key term of the
     question (pronouns aside; any regional wording) and each of its constraints (years,
     dates, numbers, names, quoted terms) is in the rewrite."""
-    from rag.query import analyze, date_in, extract_facts, latin_in
+    from rag.analysis.query import analyze, date_in, extract_facts, latin_in
 
     asked = analyze(question)
     folded = fold(rewrite)

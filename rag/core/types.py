@@ -1,9 +1,27 @@
-"""Plain data types that flow through asking: a retrieval Hit, a Citation, an Answer."""
+"""Plain data types that cross layers: a stored Chunk, a retrieval Hit, a Citation, an
+Answer."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: text plus where it sits in the article's cleaned text."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int  # character offset into Article.text
+    end: int
+    title: str
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    meta: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -40,6 +58,23 @@ class Citation:
     quote_start: int  # offsets of the quote inside the passage text
     quote_end: int
     supported: bool = True  # False when the citation check could not verify it
+
+
+def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
+    """A Citation of ``hit.text[start:end]`` as source [n]."""
+    return Citation(
+        n=n,
+        doc_id=hit.doc_id,
+        chunk_id=hit.chunk_id,
+        title=hit.title,
+        source=hit.source,
+        published=hit.published,
+        url=hit.url,
+        quote=hit.text[start:end],
+        quote_start=start,
+        quote_end=end,
+        supported=supported,
+    )
 
 
 @dataclass(frozen=True)

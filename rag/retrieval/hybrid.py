@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ingest.normalize import variants
-from ingest.store import Store
-from rag.config import Settings
-from rag.types import Hit
+from rag.core.config import Settings
+from rag.core.store import Store
+from rag.core.text.fold import variants
+from rag.core.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class ChunkTable:
     @classmethod
     def load(cls, store: Store, cache_dir: Path | None) -> ChunkTable:
         """Chunks from the store; the lexical index from the cache when it matches."""
-        from rag.lexical import LexicalIndex
+        from rag.retrieval.lexical import LexicalIndex
 
         fingerprint = store.fingerprint()
         ids, texts, metas = [], [], []
@@ -127,7 +127,7 @@ class HybridRetriever:
         self._reload = threading.Lock()  # sessions share one retriever (UI, batch)
         self._reranker = None
         if settings.reranker:
-            from ingest.rerank import CrossEncoderReranker
+            from rag.retrieval.rerank import CrossEncoderReranker
 
             self._reranker = CrossEncoderReranker(settings.reranker)
 
@@ -164,9 +164,9 @@ class HybridRetriever:
         extra_queries: Sequence[str] = (),
     ) -> list[Hit]:
         """The ``k`` best passages for ``query`` (and its translations), best first."""
-        from rag.fusion import rrf
-        from rag.lexical import top_k
-        from rag.passage_rank import Candidate, rescore
+        from rag.retrieval.fusion import rrf
+        from rag.retrieval.lexical import top_k
+        from rag.retrieval.passage_rank import Candidate, rescore
 
         table = self.table
         if not table.ids or not query.strip():

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.lang import lead_in, refusal_phrase
-from rag.query import QueryInfo, analyze
-from rag.refusal import Evidence, decide, rank_evidence
-from rag.types import Answer, Citation, Hit
+from rag.analysis.evidence import Evidence, rank_evidence
+from rag.analysis.query import QueryInfo, analyze
+from rag.answer.policy import decide
+from rag.core.text.lang import lead_in, refusal_phrase
+from rag.core.types import Answer, Citation, Hit, citation_for
 
 MODE = {"llm": "extractive (no LLM configured)"}
 REDUNDANCY = 0.6  # MMR: how much overlap with an already chosen sentence costs
@@ -53,23 +54,6 @@ def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evide
         pool.remove(best)
     # Best first: the reader sees the answer before the context around it.
     return chosen
-
-
-def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
-    """A Citation of ``hit.text[start:end]`` as source [n]."""
-    return Citation(
-        n=n,
-        doc_id=hit.doc_id,
-        chunk_id=hit.chunk_id,
-        title=hit.title,
-        source=hit.source,
-        published=hit.published,
-        url=hit.url,
-        quote=hit.text[start:end],
-        quote_start=start,
-        quote_end=end,
-        supported=supported,
-    )
 
 
 def refusal_answer(info: QueryInfo, hits: list[Hit], reason: str) -> Answer:

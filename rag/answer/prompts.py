@@ -7,7 +7,7 @@ source that looks like such a tag is escaped, so an article cannot close its blo
 speak as the user, also when disguised (full-width or look-alike brackets, zero-width
 characters inside the tag: looked for in the visible, NFKC form of the text). The system
 prompt says that source text is data, not instructions, and a source holding
-instruction-like text (rag.injection) is marked ``trust="untrusted"``.
+instruction-like text (rag.core.text.injection) is marked ``trust="untrusted"``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.injection import find_instructions, visible
-from rag.lang import refusal_phrase
-from rag.types import Hit
+from rag.core.text.injection import find_instructions, visible
+from rag.core.text.lang import refusal_phrase
+from rag.core.types import Hit
 
 if TYPE_CHECKING:
     from langchain_core.prompts import ChatPromptTemplate

@@ -5,7 +5,7 @@ whose text supports the sentence it is attached to.
 names, quoted terms and person names must occur in the passage, enough of its wording
 must too, and a negation must not be added or dropped.
 
-A claim whose support is instruction-like text in the article (rag.injection: "ignore
+A claim whose support is instruction-like text in the article (rag.core.text.injection: "ignore
 previous instructions", 你現在是…, or the sentences right after such text) is not
 verified, however well it matches: an article that addresses the model is not reporting.
 """
@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ingest.chunk import split_sentences
-from ingest.normalize import fold, variants
-from rag.extractive import citation_for
-from rag.injection import instruction_near
-from rag.query import date_in, extract_facts, latin_in, tagged_names
-from rag.types import CITATION_MARKER, Answer, Citation, Hit
+from rag.analysis.query import date_in, extract_facts, latin_in, tagged_names
+from rag.core.text.fold import fold, variants
+from rag.core.text.injection import instruction_near
+from rag.core.text.sentences import split_sentences
+from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -102,7 +101,7 @@ def _person_names(folded: str) -> set[str]:
 def glossary_overlap(english: str, folded_source: str) -> float | None:
     """Share of an English sentence's glossary terms (in Chinese, any regional wording)
     found in a Chinese source; None when the glossary knows none of its words."""
-    from rag.glossary import translate_question
+    from rag.analysis.glossary import translate_question
 
     translation = translate_question(english)
     if translation is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.normalize import converter
-from rag.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+from rag.core.text.fold import converter
+from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
 LANGS = ("zh-Hant", "zh-Hans", "en")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -1,5 +1,5 @@
 """LLM answering as LangChain runnables: numbered sources -> prompt -> ChatOpenAI -> text
--> citation check (rag.verify) -> Answer.
+-> citation check (rag.answer.verify) -> Answer.
 
 When the endpoint fails (timeout, 429 or 5xx after retries, unreachable, garbage) or the
 reply cannot be a cited answer (no [n] at all, or only [n] of sources that do not exist),
@@ -30,9 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rag.config import Settings
-from rag.lang import detect_lang, refusal_phrase
-from rag.llm import (
+from rag.answer.llm import (
     DEFAULT_MAX_RETRIES,
     Deadline,
     LLMError,
@@ -43,7 +41,9 @@ from rag.llm import (
     resolve_model,
     stream_with_retries,
 )
-from rag.types import (
+from rag.core.config import Settings
+from rag.core.text.lang import detect_lang, refusal_phrase
+from rag.core.types import (
     CITATION_MARKER,
     REFUSAL_EN,
     REFUSAL_ZH_HANS,
@@ -173,7 +173,7 @@ def _same_script(text: str, lang: str) -> str | None:
         return text
     if "en" in (got, lang):
         return None
-    from ingest.normalize import converter
+    from rag.core.text.fold import converter
 
     return converter("s2twp" if lang == "zh-Hant" else "t2s").convert(text)
 
@@ -196,8 +196,8 @@ def rewrite_question(
     """
     if not history or not settings.llm_configured:
         return question
-    from rag.followup import keeps_key_terms
-    from rag.prompts import format_history, rewrite_prompt
+    from rag.analysis.followup import keeps_key_terms
+    from rag.answer.prompts import format_history, rewrite_prompt
 
     try:
         reply = _complete(
@@ -232,7 +232,7 @@ def translate_query(
     fails or the reply holds no Chinese."""
     if detect_lang(question) != "en" or not settings.llm_configured:
         return None
-    from rag.prompts import translate_prompt
+    from rag.answer.prompts import translate_prompt
 
     try:
         reply = _complete(
@@ -278,7 +278,7 @@ def finish_answer(
 ) -> Answer:
     """The Answer for the model's reply ``text``: a refusal, or the text with its
     citations checked against ``hits``. MalformedOutput when it cannot be used."""
-    from rag.verify import verify_citations
+    from rag.answer.verify import verify_citations
 
     lang = lang or detect_lang(question)
     body = normalize_markers(text.strip())
@@ -316,8 +316,8 @@ def finish_answer(
 
 def extractive_answer(question: str, hits: Sequence[Hit], lang: str | None = None) -> Answer:
     """The extractive answer, with quotes of instruction-like article text unverified."""
-    from rag.extractive import answer_extractive
-    from rag.verify import mark_instruction_quotes
+    from rag.answer.extractive import answer_extractive
+    from rag.answer.verify import mark_instruction_quotes
 
     return mark_instruction_quotes(answer_extractive(question, list(hits), lang=lang))
 
@@ -367,7 +367,7 @@ def generation_chain(
     each request gives up after ``timeout`` seconds (default RAG_LLM_TIMEOUT)."""
     from langchain_core.output_parsers import StrOutputParser
 
-    from rag.prompts import answer_prompt
+    from rag.answer.prompts import answer_prompt
 
     llm = build_chat_model(settings, model=model, streaming=streaming)
     bound = llm.bind(timeout=settings.llm_timeout if timeout is None else timeout)
@@ -399,7 +399,7 @@ def answer_runnable(
     and verification, with the extractive answer as the fallback (``with_fallbacks``)."""
     from langchain_core.runnables import RunnableLambda
 
-    from rag.prompts import answer_inputs
+    from rag.answer.prompts import answer_inputs
 
     def prepare(x: dict[str, Any]) -> dict[str, Any]:
         deadline = x.get("deadline") or Deadline.for_question(settings)
@@ -481,7 +481,7 @@ def stream_with_llm(
 ) -> Iterator[StreamItem]:
     """Like ``answer_with_llm``, streaming: ``Delta`` items as the model writes, then the
     final, verified ``Answer`` (always the last item, also after a fallback)."""
-    from rag.prompts import answer_inputs
+    from rag.answer.prompts import answer_inputs
 
     deadline = deadline or Deadline.for_question(settings)
     question, hits, lang = _prepare(question, hits, history, settings, max_retries, deadline, lang)
@@ -554,7 +554,7 @@ def retrieve_hits(
 ) -> list[Hit]:
     """Hits for one or more queries; several result lists are fused (RRF by chunk id)
     and cut to the length of the longest list."""
-    from rag.fusion import rrf
+    from rag.retrieval.fusion import rrf
 
     lists = [
         [hit_from_document(d, i) for i, d in enumerate(retriever.invoke(q, config), start=1)]

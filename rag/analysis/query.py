@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ingest.normalize import fold
-from rag.lang import detect_lang
+from rag.core.text.fold import fold
+from rag.core.text.lang import detect_lang
 
 ANSWER_TYPES = ("date", "year", "number", "person", "place", "org", "reason", "other")
 

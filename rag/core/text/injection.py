@@ -4,8 +4,8 @@ normalised view of text an attacker disguises (full-width letters, zero-width ch
 inside ``</source>``).
 
 Article text is data, never instructions. What is found here is reported at ingest,
-marked as untrusted in the prompt (rag.prompts), and an answer supported by such a
-sentence is not shown as verified (rag.verify).
+marked as untrusted in the prompt (rag.answer.prompts), and an answer supported by such a
+sentence is not shown as verified (rag.answer.verify).
 
 The patterns are data: regular expressions over *folded* text (NFKC, lower case,
 Simplified script, format characters removed), so one Simplified pattern also matches
@@ -125,7 +125,7 @@ def visible(text: str) -> tuple[str, list[int]]:
 def probe_text(text: str) -> str:
     """The text the patterns are matched against: invisible characters dropped, folded
     (NFKC, lower case, Simplified)."""
-    from ingest.normalize import fold
+    from rag.core.text.fold import fold
 
     return fold(_invisible().sub("", text))
 
@@ -138,7 +138,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
 
 def find_instructions(text: str) -> list[Instruction]:
     """The sentences of ``text`` that read like instructions to a model."""
-    from ingest.chunk import split_sentences
+    from rag.core.text.sentences import split_sentences
 
     whole = probe_text(text)
     if not any(pattern.search(whole) for pattern in _patterns()):
@@ -157,7 +157,7 @@ def find_instructions(text: str) -> list[Instruction]:
 def instruction_near(text: str, start: int, end: int) -> Instruction | None:
     """The instruction-like sentence that the span [start, end) of ``text`` lies in or
     overlaps, or follows by at most PAYLOAD_REACH sentences; None when there is none."""
-    from ingest.chunk import split_sentences
+    from rag.core.text.sentences import split_sentences
 
     found = find_instructions(text)
     if not found:

@@ -217,7 +217,7 @@ def model_available(name_or_path: str) -> bool:
     """True when the model is a local directory or already in the local HF cache."""
     if is_local_path(name_or_path):
         return Path(name_or_path).expanduser().is_dir()
-    from rag.config import apply_offline_env
+    from rag.core.config import apply_offline_env
 
     apply_offline_env()
     try:
@@ -263,7 +263,7 @@ class SentenceTransformerEmbedder:
             raise unavailable_error(
                 "Embedding model", model, ', or use the offline embedder "hash" (RAG_EMBEDDER=hash)'
             )
-        from rag.config import apply_offline_env
+        from rag.core.config import apply_offline_env
 
         apply_offline_env()  # before transformers is imported, so nothing retries the hub
         from sentence_transformers import SentenceTransformer

@@ -1,7 +1,7 @@
 """Offline query translation for English questions over Chinese articles.
 
 With no LLM there is no translator, and the weights-free embedder cannot match across
-languages; a small hand-made glossary of news vocabulary (rag/data/en_zh_glossary.tsv)
+languages; a small hand-made glossary of news vocabulary (rag/analysis/data/en_zh_glossary.tsv)
 turns an English question into Chinese search terms. Names and codes it does not know
 (H20, CNBC, Blackwell) are kept as written: Chinese articles print them in Latin letters.
 """

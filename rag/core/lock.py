@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.store import StoreError
+from rag.core.store import StoreError
 
 LOCK_FILE = "writer.lock"  # in the store folder: the embedded writer lock
 OPEN_LOCK_FILE = "open.lock"  # in the store folder: held while a writer creates the store

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.normalize import to_simplified
+from rag.core.text.fold import to_simplified
 
 _HAN, _WORD = 1, 2  # character classes; 0 is a separator
 _DOC_BITS = 22  # a (token, doc) pair is packed in one int64: token key << 22 | doc

@@ -1,0 +1,1 @@
+"""Pure text functions: folding, sentences, grams, word lists, dates and numbers."""

@@ -1,0 +1,1 @@
+"""Finding passages: BM25, dense search, fusion, question-aware rescoring."""
