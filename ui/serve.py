@@ -61,6 +61,7 @@ class Running:
     demo: Any
     url: str
     assistant: Any
+    hosts: frozenset[str] = frozenset()  # Host names it answers
 
     def close(self) -> None:
         self.demo.close()
@@ -82,6 +83,7 @@ def start(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from rag.assistant import Assistant
     from ui.app import build_app, launch_options
+    from ui.guard import allowed_hosts, guarded_app
 
     check_bind(host, auth)
     assistant = assistant or Assistant(settings)
@@ -89,8 +91,12 @@ def start(
     assistant.retriever.search("warm up", 1)
     demo = build_app(settings, assistant)
     port = port or free_port(host)
-    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant)
+    hosts = allowed_hosts(host, settings.extra_hosts)
+    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant, hosts)
     demo.launch(
+        # Our app class: it puts the Host/Origin/login checks in front of Gradio's own
+        # middleware (see ui.guard.guarded_app).
+        _app=guarded_app(hosts, frozenset(settings.extra_hosts), auth is not None),
         server_name=host,
         server_port=port,
         share=False,
@@ -155,6 +161,9 @@ def _print_banner(running: Running, settings: Settings, assistant: Any, host: st
     mode = assistant.mode
     store = assistant.retriever.store
     print(f"serving {running.url}" + (f"  (bound to {host})" if host != "127.0.0.1" else ""))
+    if not is_loopback(host):
+        names = ", ".join(sorted(running.hosts))
+        print(f"  answers to: {names} (add names with RAG_ALLOWED_HOSTS)")
     print(f"  store:     {settings.chroma_url or settings.db}")
     print(f"  articles:  {store.count_documents()} documents, {store.count_chunks()} chunks")
     print(f"  embedder:  {mode['embedder']}")
