@@ -56,14 +56,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class Running:
-    """A launched app: its Blocks, the local URL, and the Assistant behind it."""
+    """A launched app: its Blocks, the local URL, the Assistant and services behind it."""
 
     demo: Any
     url: str
     assistant: Any
+    services: Any = None
     hosts: frozenset[str] = frozenset()  # Host names it answers
 
     def close(self) -> None:
+        if self.services is not None:
+            self.services.close()  # stops a running upload job first
         self.demo.close()
 
 
@@ -82,17 +85,18 @@ def start(
     apply_offline_env()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from rag.assistant import Assistant
-    from ui.app import build_app, launch_options
+    from ui.app import Services, build_app, launch_options
     from ui.guard import allowed_hosts, guarded_app
 
     check_bind(host, auth)
     assistant = assistant or Assistant(settings)
     # Load the indexes and tokenizers now, not on the first user's question.
     assistant.retriever.search("warm up", 1)
-    demo = build_app(settings, assistant)
+    services = Services(settings, assistant)
+    demo = build_app(settings, services=services)
     port = port or free_port(host)
     hosts = allowed_hosts(host, settings.extra_hosts)
-    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant, hosts)
+    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant, services, hosts)
     demo.launch(
         # Our app class: it puts the Host/Origin/login checks in front of Gradio's own
         # middleware (see ui.guard.guarded_app).
@@ -117,7 +121,7 @@ def start(
         try:
             demo.block_thread()
         finally:
-            demo.close()
+            running.close()
     return running
 
 
