@@ -225,6 +225,36 @@ def test_questions_stay_answered_while_a_large_upload_ingests(app: dict, tmp_pat
     assert any(row[0] == "測試新聞第5005號" for row in table["data"])
 
 
+def test_a_killed_job_fails_clearly_and_the_next_upload_finishes_it(
+    app: dict, tmp_path: Path
+) -> None:
+    import multiprocessing
+    import signal
+
+    from synth import write_jsonl
+
+    big = write_jsonl(tmp_path / "killed.jsonl", range(9000, 9000 + LARGE_ARTICLES // 2))
+    c = client(app["url"])
+    c.predict(files_of(big), api_name="/ingest")
+    deadline = time.monotonic() + JOB_DEADLINE
+    while "job-running" not in (panel := c.predict("", 0, api_name="/jobs")[0]) or (
+        "read" not in panel or " 0 of " in panel
+    ):
+        assert time.monotonic() < deadline and "job-done" not in panel, panel
+        time.sleep(0.2)
+    children = [p for p in multiprocessing.active_children() if p.name.startswith("upload-job")]
+    assert len(children) == 1
+    os.kill(children[0].pid, signal.SIGKILL)
+    panel = wait_for_jobs(c)[0]
+    assert "job-failed" in panel and "exit code -9" in panel and "upload the file again" in panel
+    # The server still answers, and uploading the same file again finishes the job.
+    messages, _, _ = c.predict(ASKED[0], [], api_name="/ask")
+    assert 'class="answer"' in str(messages[-1]["content"])
+    _, done = upload(c, big)
+    assert "0 failed" in done
+    assert len([t for t in titles(c) if t.startswith("測試新聞第9")]) == LARGE_ARTICLES // 2
+
+
 def test_feedback_comments_are_capped(app: dict) -> None:
     from ui.feedback import MAX_COMMENT_CHARS
 

@@ -84,8 +84,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "job_starting": "starting…",
         "job_waiting": "waiting: {ahead} upload(s) ahead",
         "job_running": "adding: {done:,} of {total:,} read",
-        "job_failed": "the upload stopped ({error}); nothing half-written is shown. "
-        "Please try again.",
+        "job_failed": "the upload stopped ({error}). Articles stored before that are kept "
+        "and nothing half-written is shown; upload the file again to add the rest.",
         "busy": "An upload is being added to the store; try again when it has finished.",
         "replace_none": "Pick the article to replace first.",
         "replace_one": "Replace takes exactly one file holding one article.",
@@ -180,7 +180,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "job_starting": "即將開始…",
         "job_waiting": "等待中：前面還有 {ahead} 個上傳",
         "job_running": "匯入中：已讀取 {done:,}／{total:,}",
-        "job_failed": "匯入中斷（{error}）；未完成的部分不會顯示。請再試一次。",
+        "job_failed": "匯入中斷（{error}）。中斷前已儲存的文章會保留，未完成的部分不會顯示；"
+        "請重新上傳檔案以加入其餘文章。",
         "busy": "正在匯入上傳的檔案；請待完成後再試。",
         "replace_none": "請先選擇要取代的文章。",
         "replace_one": "取代時只能上傳一個檔案，且其中只有一篇文章。",

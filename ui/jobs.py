@@ -354,16 +354,18 @@ class JobRunner:
                 job.state = RUNNING
             try:
                 with self.write_lock:
-                    self._run(job)
+                    result, error = self._run(job)
             except Exception as exc:  # the runner must survive whatever a job hit
                 log.exception("upload job %s failed", job.id)
-                job.state, job.error = FAILED, type(exc).__name__
-            finally:
-                shutil.rmtree(self.incoming(job.id), ignore_errors=True)
-                with self._cond:
-                    self.finished += 1
+                result, error = None, type(exc).__name__
+            shutil.rmtree(self.incoming(job.id), ignore_errors=True)
+            with self._cond:  # state and counter together: a page polling in between
+                job.result, job.error = result, error  # must not see one without the other
+                job.state = DONE if result is not None else FAILED
+                self.finished += 1
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: Job) -> tuple[JobResult | None, str | None]:
+        """Stage, ingest in a child, reopen and prune; (result, None) or (None, why)."""
         staged, names = self._stage(job)
         self.before()
         try:
@@ -371,13 +373,11 @@ class JobRunner:
         finally:
             records = self.after()
             prune_uploads(self.uploads, records)
-        kind = message[0]
-        if kind == "done":
-            result: JobResult = message[1]
-            result.failed = [(_shown(path, names), error) for path, error in result.failed]
-            job.result, job.state = result, DONE
-        else:
-            job.error, job.state = message[1], FAILED
+        if message[0] != "done":
+            return None, message[1]
+        result: JobResult = message[1]
+        result.failed = [(_shown(path, names), error) for path, error in result.failed]
+        return result, None
 
     def _stage(self, job: Job) -> tuple[list[Path], dict[str, str]]:
         """Move the job's files into the uploads folder under their stored names."""
@@ -427,7 +427,7 @@ class JobRunner:
             with self._cond:
                 self._process = None
         if outcome is None:
-            return "error", f"the ingest process stopped (exit code {process.exitcode})"
+            return "error", f"ingest process ended with exit code {process.exitcode}"
         return outcome
 
     # Housekeeping ---------------------------------------------------------------------
