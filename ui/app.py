@@ -31,6 +31,8 @@ from ui.jobs import (
     JobRunner,
     ReaderStore,
     Upload,
+    count_units,
+    new_job_id,
     prune_uploads,
     reopen_store,
 )
@@ -144,14 +146,6 @@ def error_list(lines: list[str]) -> str:
     return f'<div class="error-box" role="alert"><ul>{items}</ul></div>'
 
 
-def single_article(path: Path) -> bool:
-    """True when ``path`` holds one article (a .jsonl only when it has one line)."""
-    if path.suffix.lower() != ".jsonl":
-        return True
-    with path.open("rb") as src:
-        return sum(1 for line in src if line.strip()) == 1
-
-
 def submit_upload(
     services: Services,
     paths: list[str] | None,
@@ -168,18 +162,21 @@ def submit_upload(
     """
     if not paths:
         return render.render_error(t(lang, "ingest_none"))
-    if replace is not None and not replace:
-        return render.render_error(t(lang, "replace_none"))
-    job_id = Job(owner, []).id
+    job_id = new_job_id()
     incoming = services.jobs.incoming(job_id)
     accepted = accept_uploads(paths, incoming, services.settings.max_file_mb, lang, temp_root)
     errors = list(accepted.errors)
     if replace is not None and (
-        len(paths) != 1 or not accepted.files or not single_article(accepted.files[0][1])
+        not replace
+        or len(paths) != 1
+        or not accepted.files
+        or count_units(accepted.files[0][1]) != 1
     ):
+        services.jobs.discard(job_id)  # nothing of a refused replace is kept
+        if not replace:
+            return render.render_error(t(lang, "replace_none"))
         if accepted.files:
             errors.append(t(lang, "replace_one"))
-        services.jobs.discard(job_id)
         return error_list(errors)
     parts = []
     if accepted.files:

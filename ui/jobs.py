@@ -108,6 +108,10 @@ class JobResult:
     outcome: tuple[str, dict[str, Any]] | None = None
 
 
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 @dataclass
 class Job:
     """An upload waiting, running or finished. ``replace``: the doc_id the upload is to
@@ -116,7 +120,7 @@ class Job:
     owner: str  # the browser session that submitted it
     uploads: list[Upload]
     replace: str | None = None
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    id: str = field(default_factory=new_job_id)
     state: str = QUEUED
     done: int = 0  # input units read so far (a file, or a .jsonl line)
     total: int = 0  # units expected
