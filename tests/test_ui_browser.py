@@ -205,6 +205,9 @@ def test_html_and_script_are_shown_not_run(
         encoding="utf-8",
     )
     page.get_by_role("tab", name="文章").click()
+    # Adding and replacing are separate controls, explained in the interface language.
+    assert page.inner_text("#replace").strip() == "以上傳的檔案取代所選文章"
+    assert "一律新增為新文章" in page.inner_text(".upload-hint")
     page.locator("#upload input[type=file]").set_input_files(str(article))
     page.wait_for_function(
         "() => document.querySelector('#upload') && "
@@ -212,7 +215,13 @@ def test_html_and_script_are_shown_not_run(
     )
     page.click("#ingest")
     page.locator("#corpus-msg .ok-box").wait_for(state="visible")
-    assert "1" in page.inner_text("#corpus-msg")
+    assert "markup_article.md" in page.inner_text("#corpus-msg")  # queued
+    # The job's progress, then its result, show in the tab; the table refreshes itself.
+    page.locator("#jobs .job-done .ok-box").wait_for(state="visible")
+    assert "新增 1" in page.inner_text("#jobs")
+    page.wait_for_function(
+        "() => document.querySelector('#corpus-table').innerText.includes('測試報導')"
+    )
     page.fill("#corpus-search textarea, #corpus-search input", "海底")
     # Read the table in the same check that waits for it: Gradio re-renders the table
     # when the search settles, and a separate read could land mid-render (empty).
@@ -240,6 +249,10 @@ def test_english_interface_and_example_questions(
     page = open_page(browser, app_url, outside_requests, locale="en-US")
     assert page.inner_text("#ask").strip() == "Ask"
     assert "extractive: no LLM configured" in page.inner_text("#status")
+    page.get_by_role("tab", name="Articles").click()
+    assert page.inner_text("#replace").strip() == "Replace the selected article with the upload"
+    assert "always added as new articles" in page.inner_text(".upload-hint")
+    page.get_by_role("tab", name="Chat").click()
     example = page.get_by_text("美国参议院新法案要求在多少个月内禁止向中国出口先进AI芯片？").first
     example.click()
     page.wait_for_function("() => document.querySelectorAll('#chat .answer a.cite').length > 0")

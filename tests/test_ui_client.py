@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,17 @@ def text_of(message: dict) -> str:
     if isinstance(content, list):
         return "".join(part.get("text", "") for part in content if isinstance(part, dict))
     return str(content)
+
+
+def wait_for_jobs(c) -> tuple:  # type: ignore[no-untyped-def]
+    """Poll /jobs until this client's upload jobs have ended; its last reply."""
+    deadline = time.monotonic() + 120
+    while True:
+        reply = c.predict("", 0, api_name="/jobs")
+        if "job-queued" not in reply[0] and "job-running" not in reply[0]:
+            return reply
+        assert time.monotonic() < deadline, "upload job did not finish in time"
+        time.sleep(0.5)
 
 
 def ask(c, question: str, messages: list | None = None) -> tuple[list, str]:  # type: ignore[no-untyped-def]
@@ -167,10 +179,12 @@ def test_upload_ingest_list_and_delete(app: dict, tmp_path: Path) -> None:
     wrong = tmp_path / "notes.pdf"
     wrong.write_bytes(b"%PDF-1.4 fake")
     files = [handle_file(str(p)) for p in (good, binary, big, wrong)]
-    message, rows, _, status, _ = c.predict(files, "", api_name="/ingest")
-    assert "1 added" in message
+    message, jobs, _, _ = c.predict(files, api_name="/ingest")
+    assert "Queued: synthetic_news.md" in message and "synthetic_news.md" in jobs
     assert "binary" in message and "MB limit" in message and "not accepted" in message
     assert "<script" not in message
+    jobs, rows, _, status, _ = wait_for_jobs(c)
+    assert "1 added" in jobs and "<script" not in jobs
     titles = [r[0] for r in rows["data"]]
     assert any("月球農場" in title for title in titles)
     assert "3 documents" in status

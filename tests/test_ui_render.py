@@ -9,7 +9,7 @@ import pytest
 
 from rag.core.types import Answer, Citation, Hit
 from ui import render
-from ui.corpus import check_upload, looks_binary, safe_name, stage_uploads
+from ui.corpus import accept_uploads, check_upload, looks_binary, safe_name
 from ui.feedback import FeedbackLog, answer_record, rating_name
 from ui.i18n import EN, STRINGS, ZH, lang_from_accept, t
 from ui.serve import ServeError, check_bind, is_loopback, parse_auth, serve
@@ -174,8 +174,22 @@ def test_upload_checks(tmp_path: Path) -> None:
     empty.write_text("")
     assert "empty" in check_upload(empty, empty.name, 1, EN)
     assert not looks_binary("中文\n\tok".encode())
-    staged = stage_uploads([good, binary, pdf], tmp_path / "up", 1, ZH)
-    assert [p.name for p in staged.paths] == ["新聞.md"] and len(staged.errors) == 2
+    # Files outside Gradio's upload folder are copied, never moved or deleted.
+    accepted = accept_uploads([good, binary, pdf], tmp_path / "job", 1, ZH, temp_root=None)
+    assert [name for name, _ in accepted.files] == ["新聞.md"] and len(accepted.errors) == 2
+    assert good.exists() and binary.exists() and pdf.exists()
+    # Gradio's copies (under its folder): accepted ones moved, refused ones deleted.
+    temp = tmp_path / "gradio"
+    copies = []
+    for i, path in enumerate((good, binary)):
+        (temp / str(i)).mkdir(parents=True)
+        copies.append(temp / str(i) / path.name)
+        copies[-1].write_bytes(path.read_bytes())
+    gone = temp / "9" / "gone.txt"
+    accepted = accept_uploads([*copies, gone], tmp_path / "job2", 1, EN, temp_root=temp)
+    assert [p.read_bytes() for _, p in accepted.files] == [good.read_bytes()]
+    assert "binary" in accepted.errors[0] and "gone" in accepted.errors[1]
+    assert not any(temp.rglob("*"))  # files and their per-upload folders
     assert safe_name("../../etc/passwd") == "passwd"
     assert safe_name("a b<c>.md") == "a_b_c_.md"
 
@@ -217,3 +231,42 @@ def test_serve_refuses_open_bind_without_auth(
 
     assert serve(Settings(), host="0.0.0.0", port=1) == 2
     assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_upload_jobs_render_progress_and_results_escaped() -> None:
+    from ui.jobs import Job, JobResult, Upload
+
+    job = Job("s", [Upload("<script>x</script>.txt", Path("p"))], total=400)
+    assert "<progress" in render.render_jobs([job], EN) and "starting" in render.render_job(job, EN)
+    job.ahead = 2
+    assert "2 upload(s) ahead" in render.render_job(job, EN)
+    job.state, job.done = "running", 100
+    html = render.render_job(job, ZH)
+    assert 'value="100" max="400"' in html and "100／400" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    job.state = "done"
+    job.result = JobResult(
+        added=1,
+        failed=[("a.jsonl:2", "invalid <JSON>")],
+        outcome=("replaced", {"old": "甲", "new": "乙"}),
+    )
+    html = render.render_job(job, EN)
+    assert "Replaced “甲” with “乙”" in html and "1 added" in html
+    assert "a.jsonl:2: invalid &lt;JSON&gt;" in html and "<progress" not in html
+    job.state, job.error = "failed", "MemoryError"
+    assert "error-box" in render.render_job(job, EN) and "MemoryError" in render.render_job(job, EN)
+    jobs = [Job("s", [Upload(f"f{i}.txt", Path("p"))]) for i in range(9)]
+    assert render.render_jobs(jobs, EN).count('class="job ') == render.JOBS_SHOWN
+    assert render.render_jobs([], EN) == ""
+
+
+def test_feedback_comment_cap(tmp_path: Path) -> None:
+    from ui.feedback import MAX_COMMENT_CHARS, CommentTooLong
+
+    log = FeedbackLog(tmp_path / "feedback.jsonl")
+    record = {"id": "x", "question": "q"}
+    with pytest.raises(CommentTooLong) as caught:
+        log.add(record, "down", "字" * (MAX_COMMENT_CHARS + 1))
+    assert caught.value.length == MAX_COMMENT_CHARS + 1 and log.read() == []
+    log.add(record, "down", f"  {'字' * MAX_COMMENT_CHARS}  ")  # spaces do not count
+    assert len(log.read()[0]["comment"]) == MAX_COMMENT_CHARS

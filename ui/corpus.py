@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -17,10 +18,11 @@ _UNSAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 
 
 @dataclass
-class Staged:
-    """Uploads accepted into the uploads folder, and messages for the refused ones."""
+class Accepted:
+    """Uploads accepted for a job (original name, where the file now waits), and
+    messages for the refused ones."""
 
-    paths: list[Path] = field(default_factory=list)
+    files: list[tuple[str, Path]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -56,19 +58,42 @@ def safe_name(name: str) -> str:
     return stem[:120]
 
 
-def stage_uploads(files: list[str | Path], uploads: Path, max_mb: float, lang: str) -> Staged:
-    """Copy acceptable uploads into ``uploads`` under their own names, so the store keeps
-    a stable path and re-uploading the same file is recognised as unchanged."""
-    staged = Staged()
-    for item in files:
+def accept_uploads(
+    files: list[str | Path], incoming: Path, max_mb: float, lang: str, temp_root: Path | None
+) -> Accepted:
+    """Check each upload; move the acceptable ones into ``incoming`` (a job's folder) and
+    delete the refused ones. Files are moved or deleted only when they lie under
+    ``temp_root`` (Gradio's upload folder), so nothing else on disk is ever touched;
+    other paths are copied."""
+    accepted = Accepted()
+    for index, item in enumerate(files):
         path = Path(item)
         name = path.name
+        if not path.is_file():
+            accepted.errors.append(t(lang, "file_gone", name=name))
+            continue
+        owned = temp_root is not None and path.resolve().is_relative_to(temp_root.resolve())
         error = check_upload(path, name, max_mb, lang)
         if error:
-            staged.errors.append(error)
+            accepted.errors.append(error)
+            if owned:
+                discard_temp(path, temp_root)  # type: ignore[arg-type]
             continue
-        uploads.mkdir(parents=True, exist_ok=True)
-        target = uploads / safe_name(name)
-        shutil.copyfile(path, target)
-        staged.paths.append(target)
-    return staged
+        incoming.mkdir(parents=True, exist_ok=True)
+        target = incoming / f"{index}-{safe_name(name)}"
+        if owned:
+            shutil.move(path, target)
+            discard_temp(path, temp_root)  # type: ignore[arg-type]
+        else:
+            shutil.copyfile(path, target)
+        accepted.files.append((name, target))
+    return accepted
+
+
+def discard_temp(path: Path, temp_root: Path) -> None:
+    """Delete Gradio's copy of an upload and the per-upload folder it sat in."""
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    if folder.resolve() != temp_root.resolve():
+        with contextlib.suppress(OSError):  # only when empty: another upload may share it
+            folder.rmdir()

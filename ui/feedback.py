@@ -12,6 +12,18 @@ from typing import Any
 
 from rag.core.types import Answer
 
+# A comment explains a rating in a few sentences; 2,000 characters is a long paragraph.
+# The cap keeps each feedback line, and the file read back for evals, small.
+MAX_COMMENT_CHARS = 2000
+
+
+class CommentTooLong(ValueError):
+    """A feedback comment over MAX_COMMENT_CHARS (``length`` is its length)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"comment is {length:,} characters; the limit is {MAX_COMMENT_CHARS:,}")
+        self.length = length
+
 
 def answer_record(question: str, answer: Answer) -> dict[str, Any]:
     """What is kept of an answer for a rating: enough to replay it in an eval."""
@@ -45,10 +57,14 @@ class FeedbackLog:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, record: dict[str, Any], rating: str, comment: str = "") -> dict[str, Any]:
+        """Append one line; raises CommentTooLong (nothing written) for a long comment."""
+        comment = comment.strip()
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise CommentTooLong(len(comment))
         line = {
             **record,
             "rating": rating,
-            "comment": comment.strip(),
+            "comment": comment,
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         # Appends from concurrent sessions must not interleave within a line.

@@ -296,3 +296,61 @@ def inspector_rows(hits: Sequence[Hit]) -> list[list[Any]]:
 def last_ingest(records: Iterable[Any]) -> str | None:
     times = [r.ingested_at for r in records if getattr(r, "ingested_at", "")]
     return max(times) if times else None
+
+
+JOBS_SHOWN = 5  # a session's latest upload jobs listed in the Articles tab
+
+
+def render_job(job: Any, lang: str) -> str:
+    """One upload job (a ``ui.jobs.Job``): its files, then a progress bar while it waits
+    or runs, or its result once it has finished."""
+    names = f'<div class="job-names">{esc(", ".join(job.names))}</div>'
+    if job.state == "queued":
+        note = t(lang, "job_waiting", ahead=job.ahead) if job.ahead else t(lang, "job_starting")
+        body = f'<progress class="job-bar"></progress> <span class="job-note">{esc(note)}</span>'
+    elif job.state == "running":
+        total = max(job.total, 1)
+        done = min(job.done, total)
+        note = t(lang, "job_running", done=done, total=total)
+        body = (
+            f'<progress class="job-bar" value="{done}" max="{total}">'
+            f"{100 * done // total}%</progress> "
+            f'<span class="job-note">{esc(note)}</span>'
+        )
+    elif job.state == "failed" or job.result is None:
+        body = render_error(t(lang, "job_failed", error=job.error or "?"))
+    else:
+        result = job.result
+        lines = []
+        if result.outcome is not None:
+            key, values = result.outcome
+            lines.append(t(lang, key, **values))
+        lines.append(
+            t(
+                lang,
+                "ingest_done",
+                added=result.added,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                duplicates=result.duplicates,
+                failed=len(result.failed),
+                documents=result.documents,
+                chunks=result.chunks,
+            )
+        )
+        body = "".join(f'<div class="ok-box">{esc(line)}</div>' for line in lines)
+        if result.failed:
+            items = "".join(
+                f"<li>{esc(t(lang, 'file_failed', name=name, error=error))}</li>"
+                for name, error in result.failed
+            )
+            body += f'<div class="error-box" role="alert"><ul>{items}</ul></div>'
+    return f'<div class="job job-{esc(job.state)}" data-job="{esc(job.id)}">{names}{body}</div>'
+
+
+def render_jobs(jobs: Sequence[Any], lang: str) -> str:
+    """A session's latest upload jobs, oldest first ("" when it has none)."""
+    shown = list(jobs)[-JOBS_SHOWN:]
+    if not shown:
+        return ""
+    return '<div class="jobs">' + "".join(render_job(job, lang) for job in shown) + "</div>"

@@ -56,13 +56,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class Running:
-    """A launched app: its Blocks, the local URL, and the Assistant behind it."""
+    """A launched app: its Blocks, the local URL, the Assistant and services behind it."""
 
     demo: Any
     url: str
     assistant: Any
+    services: Any = None
+    hosts: frozenset[str] = frozenset()  # Host names it answers
 
     def close(self) -> None:
+        if self.services is not None:
+            self.services.close()  # stops a running upload job first
         self.demo.close()
 
 
@@ -81,16 +85,22 @@ def start(
     apply_offline_env()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from rag.assistant import Assistant
-    from ui.app import build_app, launch_options
+    from ui.app import Services, build_app, launch_options
+    from ui.guard import allowed_hosts, guarded_app
 
     check_bind(host, auth)
     assistant = assistant or Assistant(settings, create=True)  # uploads can fill it
     # Load the indexes and tokenizers now, not on the first user's question.
     assistant.retriever.search("warm up", 1)
-    demo = build_app(settings, assistant)
+    services = Services(settings, assistant)
+    demo = build_app(settings, services=services)
     port = port or free_port(host)
-    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant)
+    hosts = allowed_hosts(host, settings.extra_hosts)
+    running = Running(demo, f"http://{_url_host(host)}:{port}/", assistant, services, hosts)
     demo.launch(
+        # Our app class: it puts the Host/Origin/login checks in front of Gradio's own
+        # middleware (see ui.guard.guarded_app).
+        _app=guarded_app(hosts, frozenset(settings.extra_hosts), auth is not None),
         server_name=host,
         server_port=port,
         share=False,
@@ -111,7 +121,7 @@ def start(
         try:
             demo.block_thread()
         finally:
-            demo.close()
+            running.close()
     return running
 
 
@@ -156,6 +166,9 @@ def _print_banner(running: Running, settings: Settings, assistant: Any, host: st
     mode = assistant.mode
     store = assistant.retriever.store
     print(f"serving {running.url}" + (f"  (bound to {host})" if host != "127.0.0.1" else ""))
+    if not is_loopback(host):
+        names = ", ".join(sorted(running.hosts))
+        print(f"  answers to: {names} (add names with RAG_ALLOWED_HOSTS)")
     print(f"  store:     {settings.chroma_url or settings.db}")
     print(f"  articles:  {store.count_documents()} documents, {store.count_chunks()} chunks")
     print(f"  embedder:  {mode['embedder']}")

@@ -58,6 +58,10 @@ class Settings:
     # translation, answer, retries); then the extractive answer. Default: see
     # DEADLINE_PER_TIMEOUT.
     llm_deadline: float | None = None
+    # RAG_ALLOWED_HOSTS: comma-separated host names the web UI answers besides the one
+    # it is bound to (e.g. the name of a reverse proxy in front of it); any other Host
+    # header is refused, which defeats DNS rebinding.
+    allowed_hosts: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -81,6 +85,7 @@ class Settings:
             "llm_api_key": "OPENAI_API_KEY",
             "llm_timeout": "RAG_LLM_TIMEOUT",
             "llm_deadline": "RAG_LLM_DEADLINE",
+            "allowed_hosts": "RAG_ALLOWED_HOSTS",
         }
         types = {f.name: f.type for f in fields(cls)}
         for name, var in names.items():
@@ -95,6 +100,12 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with the given fields changed (None values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def extra_hosts(self) -> tuple[str, ...]:
+        """``allowed_hosts`` as lower-case names, empty entries dropped."""
+        names = (name.strip().lower().rstrip(".") for name in self.allowed_hosts.split(","))
+        return tuple(name.strip("[]") for name in names if name)
 
     @property
     def llm_configured(self) -> bool:

@@ -255,7 +255,7 @@ class Store:
                 if not self.settings.chroma_url and previous != self._session:
                     # Someone else wrote since our last turn: this process's in-memory
                     # index is stale, and writing through it would corrupt the store.
-                    self._reload()
+                    self.reload()
             self._session = lock.session
             self._writer, self._writer_thread = lock, threading.get_ident()
             yield
@@ -270,7 +270,7 @@ class Store:
             raise StoreError("internal error: a store write outside Store.writing()")
         self._writer.check()
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
         """Drop embedded Chroma's in-memory state (HNSW indexes) and read the files again.
 
         The embedded client caches each collection's index in memory and never notices
@@ -295,7 +295,7 @@ class Store:
         with _PROCESS_GUARD:
             writing = _WRITING.get(where(self.settings))
             if not writing and _WRITTEN.get(self._generation_key()) != generation:
-                self._reload()
+                self.reload()
 
     def _generation_key(self) -> str:
         return f"{where(self.settings)}\0{self.settings.collection}"
