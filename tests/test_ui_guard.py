@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rag.config import Settings
+from rag.core.config import Settings
 from ui.guard import (
     FREE_LOGIN_FAILURES,
     LOGIN_BACKOFF_FIRST,

@@ -37,7 +37,7 @@ ASKED = ["川普透過哪個平台宣佈允許H200出口？", "網信辦聲稱�
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from ingest.pipeline import ingest
-    from rag.config import Settings
+    from rag.core.config import Settings
     from ui.serve import start
 
     temp = tmp_path_factory.mktemp("gradio-temp")
@@ -272,7 +272,7 @@ def test_feedback_comments_are_capped(app: dict) -> None:
 
 
 def test_stored_upload_names_and_pruning(tmp_path: Path) -> None:
-    from ingest.store import DocRecord
+    from rag.core.store import DocRecord
     from ui.jobs import prune_uploads, stored_name
 
     assert stored_name("ab" * 32, "../新聞 1.txt") == "abababababababab-新聞_1.txt"

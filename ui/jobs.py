@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ingest.store import DocRecord, Store
-from rag.config import Settings
+from rag.core.config import Settings
+from rag.core.store import DocRecord, Store
 from ui.corpus import safe_name
 
 log = logging.getLogger(__name__)
