@@ -175,7 +175,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest
     from ingest.readers import printable
     from rag.core.lock import print_waiting
-    from rag.core.store import Store
+    from rag.core.store import Store, where
 
     settings = settings_from(args)
     store = Store.open(settings)
@@ -200,7 +200,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print(f"embedder:   {report.embedder}")
-        print(f"store:      {printable(str(settings.chroma_url or settings.db))}")
+        print(f"store:      {printable(where(settings))}")
         print(
             f"inputs:     {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.duplicates} duplicates, "
@@ -348,12 +348,12 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from rag.core.embed import describe
-    from rag.core.store import Store
+    from rag.core.store import Store, where
 
     settings = settings_from(args)
     store = Store.open(settings, create=False)
     info = {
-        "store": settings.chroma_url or str(settings.db),
+        "store": where(settings),
         "embedder": describe(store.embedder),
         "documents": store.count_documents(),
         "chunks": store.count_chunks(),

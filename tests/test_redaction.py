@@ -187,3 +187,21 @@ def test_failing_endpoint_messages_and_logs_hide_the_credentials(
         caplog.text,
         *[r.getMessage() for r in caplog.records],
     )
+
+
+def test_chroma_url_credentials_never_show(tmp_path: Path) -> None:
+    """RAG_CHROMA_URL with user info and a query: `rag info` and `rag ingest` against an
+    unreachable server name the server without them."""
+    port = closed_port()
+    url = f"http://admin:{USER_SECRET}@127.0.0.1:{port}/?token={QUERY_SECRET}"
+    env = {**os.environ, "RAG_CHROMA_URL": url}
+    page = tmp_path / "a.txt"
+    page.write_text("標題\n\n內文一句話。", encoding="utf-8")
+    for args in (["info"], ["ingest", str(page)]):
+        done = subprocess.run(
+            [*RAG, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        )
+        shown = done.stdout + done.stderr
+        assert done.returncode == 2, shown
+        assert f"127.0.0.1:{port}" in shown  # the server is named...
+        assert not any(s in shown for s in SECRETS), shown  # ...without its credentials

@@ -163,13 +163,15 @@ def _url_host(host: str) -> str:
 
 
 def _print_banner(running: Running, settings: Settings, assistant: Any, host: str) -> None:
+    from rag.core.store import where
+
     mode = assistant.mode
     store = assistant.retriever.store
     print(f"serving {running.url}" + (f"  (bound to {host})" if host != "127.0.0.1" else ""))
     if not is_loopback(host):
         names = ", ".join(sorted(running.hosts))
         print(f"  answers to: {names} (add names with RAG_ALLOWED_HOSTS)")
-    print(f"  store:     {settings.chroma_url or settings.db}")
+    print(f"  store:     {where(settings)}")
     print(f"  articles:  {store.count_documents()} documents, {store.count_chunks()} chunks")
     print(f"  embedder:  {mode['embedder']}")
     print(f"  retrieval: {mode['retrieval']}")

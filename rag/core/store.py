@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.core.config import Settings, apply_offline_env
+from rag.core.config import Settings, apply_offline_env, redact_url
 from rag.core.types import Chunk
 
 if TYPE_CHECKING:
@@ -137,9 +137,7 @@ def connect(settings: Settings, *, create: bool = True):  # type: ignore[no-unty
                 settings=chroma_settings,
             )
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
-            ) from exc
+            raise StoreError(f"cannot reach the Chroma server at {where(settings)}: {exc}") from exc
     if not create and not (settings.db / "chroma" / "chroma.sqlite3").is_file():
         raise missing_store(settings)
     settings.db.mkdir(parents=True, exist_ok=True)
@@ -508,7 +506,11 @@ def published_day(published: str | None) -> int | None:
 
 
 def where(settings: Settings) -> str:
-    return settings.chroma_url or str(Path(settings.db).resolve())
+    """The store as it may be shown: the server's URL without credentials, else the
+    folder."""
+    return (
+        redact_url(settings.chroma_url) if settings.chroma_url else str(Path(settings.db).resolve())
+    )
 
 
 def missing_store(settings: Settings) -> StoreError:
