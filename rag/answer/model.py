@@ -1,0 +1,99 @@
+"""The learned answerer's two models, read from a small JSON artifact and evaluated with
+numpy: a sentence scorer (which sentences hold the answer) and an answerability
+classifier (answer or refuse). Both are gradient-boosted trees fitted by scikit-learn
+(`make train`, eval/train_answerer.py); scikit-learn is not imported here, so loading
+costs milliseconds and adds no heavy import to `rag ask`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+ARTIFACT = Path(__file__).parent / "data" / "answerer.json"
+
+
+@dataclass(frozen=True)
+class Trees:
+    """A binary gradient-boosted tree ensemble (scikit-learn's HistGradientBoosting
+    layout): nodes of all trees in flat arrays, each tree's root index, the baseline."""
+
+    baseline: float
+    roots: np.ndarray  # int: index of each tree's root node
+    feature: np.ndarray  # int: feature tested at a node (-1 at a leaf)
+    threshold: np.ndarray  # float: go left when x <= threshold
+    missing_left: np.ndarray  # bool: where NaN goes
+    left: np.ndarray  # int: absolute node index
+    right: np.ndarray
+    value: np.ndarray  # float: a leaf's contribution to the raw score
+
+    @classmethod
+    def from_json(cls, data: dict) -> Trees:
+        return cls(
+            baseline=float(data["baseline"]),
+            roots=np.asarray(data["roots"], dtype=np.int64),
+            feature=np.asarray(data["feature"], dtype=np.int64),
+            threshold=np.asarray(data["threshold"], dtype=np.float64),
+            missing_left=np.asarray(data["missing_left"], dtype=bool),
+            left=np.asarray(data["left"], dtype=np.int64),
+            right=np.asarray(data["right"], dtype=np.int64),
+            value=np.asarray(data["value"], dtype=np.float64),
+        )
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds) of the rows of ``X``, as scikit-learn computes them."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or len(X) == 0:
+            return np.zeros(len(X))
+        rows = np.arange(len(X))
+        node = np.repeat(self.roots[None, :], len(X), axis=0)  # (samples, trees)
+        while True:
+            feature = self.feature[node]
+            inner = feature >= 0
+            if not inner.any():
+                break
+            x = X[rows[:, None], np.where(inner, feature, 0)]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        return self.baseline + self.value[node].sum(axis=1)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for each row of ``X``."""
+        return 1.0 / (1.0 + np.exp(-self.raw(X)))
+
+
+@dataclass(frozen=True)
+class AnswererModel:
+    """The fitted artifact: feature names (the order the vectors must follow), the two
+    ensembles, the refusal threshold chosen on validation data, and the sentence
+    selection ratio."""
+
+    sentence_features: tuple[str, ...]
+    question_features: tuple[str, ...]
+    sentence: Trees
+    answerable: Trees
+    threshold: float  # refuse below this answerability probability
+    keep_ratio: float  # quote a further sentence only if its score is this share of the best
+    version: str
+
+    @classmethod
+    def from_json(cls, data: dict) -> AnswererModel:
+        return cls(
+            sentence_features=tuple(data["sentence_features"]),
+            question_features=tuple(data["question_features"]),
+            sentence=Trees.from_json(data["sentence_model"]),
+            answerable=Trees.from_json(data["answerable_model"]),
+            threshold=float(data["threshold"]),
+            keep_ratio=float(data["keep_ratio"]),
+            version=str(data["version"]),
+        )
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = ARTIFACT) -> AnswererModel:
+    """The artifact at ``path``, read once per process (it never changes at run time)."""
+    with Path(path).open(encoding="utf-8") as f:
+        return AnswererModel.from_json(json.load(f))
