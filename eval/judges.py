@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
@@ -150,9 +151,7 @@ def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
 
 # --- lexical ------------------------------------------------------------------------
 
-_CN_QUANTITY = re.compile(
-    r"[零〇一二两三四五六七八九十百千万亿]+(?=[人次个名家年天月日倍届位座架艘辆只场项条元块岁周轮组号])"
-)
+_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
 
 
 def _names(folded: str) -> frozenset[str]:
@@ -174,13 +173,14 @@ def _clause_negation_agrees(claim: str, source: str) -> bool:
     one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
     clauses that the claim covers count, and they must cover most of the claim.
     """
-    from rag.answer.verify import negated, overlap
+    from rag.answer.verify import negated
+    from rag.core.text.grams import wording_overlap
     from rag.core.text.sentences import split_sentences
 
     for start, end in split_sentences(source):
         clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
-        matched = "".join(c for c in clauses if overlap(c, claim) >= MIN_CLAUSE_MATCH)
-        if matched and overlap(claim, matched) >= MIN_CLAUSE_COVER:
+        matched = "".join(c for c in clauses if wording_overlap(c, claim) >= MIN_CLAUSE_MATCH)
+        if matched and wording_overlap(claim, matched) >= MIN_CLAUSE_COVER:
             if negated(matched) == negated(claim):
                 return True
     return False

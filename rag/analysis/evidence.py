@@ -23,7 +23,10 @@ from rag.analysis.query import (
     value_spans,
 )
 from rag.core.text.fold import fold, variants
+from rag.core.text.grams import bigrams, found_in
+from rag.core.text.mask import blank
 from rag.core.text.sentences import split_sentences
+from rag.core.text.words import CN_NONZERO_NUMERALS
 from rag.core.types import Hit
 
 MAX_SUPPORT = 3  # corroborating documents counted at most
@@ -64,7 +67,7 @@ _ASKS_SHARE = re.compile(
     r"ratio)s?\b"
 )
 _SHARE_VALUE = re.compile(r"[\d.,]+\s*(?:%|‰|个?百分点)|百分之[零一二两三四五六七八九十百点]+")
-_NUM_UNIT = re.compile(r"[\d一二两三四五六七八九十百千万亿][\d.,]*\s*(?:[多余近约]?)\s*(.)")
+_NUM_UNIT = re.compile(rf"[\d{CN_NONZERO_NUMERALS}][\d.,]*\s*(?:[多余近约]?)\s*(.)")
 
 
 @dataclass
@@ -149,10 +152,6 @@ def term_weight(term: str) -> float:
     return weight * (0.5 if len(term) == 1 else 1.0)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def term_match(term: str, folded: str) -> float:
     """1 if ``term`` occurs; for Chinese terms, else the share of its bigrams found
     (踩踏事故 vs 踩踏事件), discounted; Latin terms must match whole."""
@@ -166,10 +165,10 @@ def term_match(term: str, folded: str) -> float:
     forms = variants(term)
     if any(form in folded for form in forms):
         return 1.0
-    grams = _bigrams(term)
+    grams = bigrams(term)
     if not grams:
         return 0.0
-    return 0.8 * sum(g in folded for g in grams) / len(grams)
+    return 0.8 * found_in(grams, folded) / len(grams)
 
 
 def coverage(terms: list[str], folded: str) -> float:
@@ -223,7 +222,7 @@ def answer_view(info: QueryInfo, folded: str) -> str:
     the question asks for an amount."""
     if info.answer_type != "number" or _ASKS_SHARE.search(info.folded):
         return folded
-    return _SHARE_VALUE.sub(lambda m: " " * len(m.group(0)), folded)
+    return blank(_SHARE_VALUE, folded)
 
 
 def value_gap(info: QueryInfo, sentence: str, facts: Facts) -> int | None:
@@ -335,7 +334,7 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
     out: list[Evidence] = []
     n_constraints = len(info.constraints)
     for index, hit in enumerate(hits):
-        body = _DATELINE.sub(lambda m: " " * len(m.group(0)), hit.text)
+        body = blank(_DATELINE, hit.text)
         year = page_year(hit)
         passage = fold(f"{hit.title}\n{body}")
         passage_facts = extract_facts(passage, latin_all=True)

@@ -42,7 +42,7 @@ from rag.answer.llm import (
     stream_with_retries,
 )
 from rag.core.config import Settings
-from rag.core.text.lang import detect_lang, refusal_phrase
+from rag.core.text.lang import CJK, detect_lang, refusal_phrase
 from rag.core.types import (
     CITATION_MARKER,
     REFUSAL_EN,
@@ -76,7 +76,6 @@ _ODD_MARKER = re.compile(
     r"[\[【［]\s*(?:sources?|來源|来源|資料|资料)?\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】］]",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LABEL = re.compile(r"^\s*(?:standalone question|question|query|rewritten)\s*[:：]\s*", re.I)
 _SQUASH = re.compile(r"[\s\W_]+")
 _REFUSAL_PHRASES = tuple(
@@ -246,7 +245,7 @@ def translate_query(
         log.warning("query translation skipped: %s", exc)
         return None
     line = _first_line(reply)
-    return line if _CJK.search(line) else None
+    return line if CJK.search(line) else None
 
 
 # --- checking the model's answer -------------------------------------------------------
