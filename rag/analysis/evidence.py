@@ -8,7 +8,6 @@ rag.answer.policy's job."""
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -25,7 +24,7 @@ from rag.analysis.query import (
 from rag.core.text.fold import fold, variants
 from rag.core.text.grams import bigrams, found_in
 from rag.core.text.mask import blank
-from rag.core.text.sentences import split_sentences
+from rag.core.text.sentences import QUOTE_BREAKS, cut_long, split_sentences
 from rag.core.text.words import CN_NONZERO_NUMERALS
 from rag.core.types import Hit
 
@@ -285,26 +284,23 @@ def _has_new_name(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     return any(word not in info.folded for word, _ in tagged_names(sentence))
 
 
-_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-./:%,")
-
-
 def candidate_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a passage, over-long ones cut at commas."""
+    """Sentence spans of a passage, over-long ones cut at commas into quotable clauses
+    (never inside a number, date or Latin word)."""
     spans: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
-        while end - start > MAX_SENTENCE:
-            window = text[start : start + MAX_SENTENCE]
-            cut = max(window.rfind(ch) for ch in "，,、；：")
-            cut = start + cut + 1 if cut >= MAX_SENTENCE // 3 else start + MAX_SENTENCE
-            # Never cut inside a number, date or Latin word (…公告 2022-0|3-15).
-            while cut > start + 1 and text[cut - 1] in _TOKEN_CHARS and text[cut] in _TOKEN_CHARS:
-                cut -= 1
-            spans.append((start, cut))
-            start = cut
-            while start < end and text[start].isspace():
-                start += 1
-        if start < end:
-            spans.append((start, end))
+        spans.extend(
+            cut_long(
+                text,
+                start,
+                end,
+                MAX_SENTENCE,
+                breaks=QUOTE_BREAKS,
+                shortest=MAX_SENTENCE // 3,
+                whole_tokens=True,
+                skip_space=True,
+            )
+        )
     return spans
 
 
