@@ -66,37 +66,18 @@ class Judge(ABC):
 # --- sentences of an answer ---------------------------------------------------------
 
 
-def split_markers(text: str) -> tuple[str, tuple[int, ...]]:
-    """The text without [n] markers, and the marker numbers in order (deduplicated)."""
-    numbers = [
-        int(n) for m in CITATION_MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n
-    ]
-    return CITATION_MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
-
-
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
-    """(sentence, cited numbers) for each claim of ``answer``.
+    """(sentence, cited numbers without repeats) for each claim of ``answer``
+    (``split_claims``: a marker run opening a sentence belongs to the sentence before);
+    sentences without words and lead-in lines ending with a colon are not claims."""
+    from rag.core.text.claims import split_claims
 
-    A marker run opening a sentence ("。[1]" splits there) belongs to the sentence
-    before; lead-in lines ending with a colon are not claims and are skipped.
-    """
-    from rag.core.text.sentences import split_sentences
-
-    raw: list[list[Any]] = []
-    for start, end in split_sentences(answer):
-        piece = answer[start:end]
-        lead = re.match(rf"^(?:\s*{CITATION_MARKER.pattern})+", piece)
-        if lead and raw:
-            raw[-1][1] += lead.group(0)
-            piece = piece[lead.end() :]
-        if CITATION_MARKER.sub("", piece).strip():
-            raw.append([piece, ""])
     out = []
-    for piece, trailing in raw:
-        text, cited = split_markers(piece + trailing)
-        if _LEAD_IN.search(text) and not cited:
+    for claim in split_claims(answer):
+        cited = tuple(dict.fromkeys(claim.numbers))
+        if not claim.text or (_LEAD_IN.search(claim.text) and not cited):
             continue
-        out.append((text, cited))
+        out.append((claim.text, cited))
     return out
 
 

@@ -51,6 +51,7 @@ from rag.core.types import (
     Answer,
     Delta,
     Hit,
+    cited_numbers,
 )
 
 if TYPE_CHECKING:
@@ -268,10 +269,6 @@ def normalize_markers(text: str) -> str:
     return _ODD_MARKER.sub(lambda m: f"[{m.group(1)}]", text)
 
 
-def _cited_numbers(text: str) -> list[int]:
-    return [int(n) for m in CITATION_MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
-
-
 def finish_answer(
     question: str, text: str, hits: Sequence[Hit], *, lang: str | None = None, llm: str = ""
 ) -> Answer:
@@ -291,7 +288,7 @@ def finish_answer(
             contexts=list(hits),
             mode={**mode, "refusal": "the model found no answer in the sources"},
         )
-    cited = _cited_numbers(body)
+    cited = cited_numbers(body)
     if not cited:
         raise MalformedOutput("an answer without any [n] citation")
     if not any(1 <= n <= len(hits) for n in cited):

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.analysis.query import date_in, extract_facts, latin_in, tagged_names
+from rag.core.text.claims import split_claims
 from rag.core.text.fold import fold, variants
 from rag.core.text.grams import cjk_bigrams, wording_overlap
 from rag.core.text.injection import instruction_near
 from rag.core.text.lang import CJK
 from rag.core.text.sentences import split_sentences
-from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for
+from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for, marker_numbers
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
 _NEGATION_ZH = re.compile(r"[不未没无非勿别]")
@@ -143,28 +144,6 @@ def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
     return True, f"supported ({share:.0%} of the wording in the source)"
 
 
-@dataclass
-class _Claim:
-    start: int  # offsets of the sentence in the answer
-    end: int
-    markers: list[re.Match[str]]
-
-
-def _claims(text: str) -> list[_Claim]:
-    """Sentences of the answer with the [n] markers that belong to them; a marker run
-    opening a sentence ("。[1]" splits there) belongs to the sentence before."""
-    claims = [_Claim(s, e, []) for s, e in split_sentences(text)]
-    for m in CITATION_MARKER.finditer(text):
-        index = next((i for i, c in enumerate(claims) if c.start <= m.start() < c.end), None)
-        if index is None:
-            continue
-        leading = CITATION_MARKER.sub("", text[claims[index].start : m.start()]).strip() == ""
-        if leading and index > 0:
-            index -= 1
-        claims[index].markers.append(m)
-    return claims
-
-
 def verify_citations(
     answer_text: str, contexts: list[Hit], *, drop_unsupported: bool = True
 ) -> VerifiedAnswer:
@@ -179,14 +158,14 @@ def verify_citations(
     unsupported: list[str] = []
     replacements: dict[tuple[int, int], str] = {}
     seen: set[tuple[int, int, int, bool]] = set()
-    for claim in _claims(answer_text):
+    for claim in split_claims(answer_text):
         if not claim.markers:
             continue
-        sentence = CITATION_MARKER.sub("", answer_text[claim.start : claim.end]).strip()
+        sentence = claim.text
         backed = False
         for m in claim.markers:
             keep: list[int] = []
-            for n in (int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))):
+            for n in marker_numbers(m):
                 if not 1 <= n <= len(contexts):
                     warnings.append(
                         f"Removed citation [{n}]: only {len(contexts)} sources were supplied."
