@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
@@ -65,37 +66,18 @@ class Judge(ABC):
 # --- sentences of an answer ---------------------------------------------------------
 
 
-def split_markers(text: str) -> tuple[str, tuple[int, ...]]:
-    """The text without [n] markers, and the marker numbers in order (deduplicated)."""
-    numbers = [
-        int(n) for m in CITATION_MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n
-    ]
-    return CITATION_MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
-
-
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
-    """(sentence, cited numbers) for each claim of ``answer``.
+    """(sentence, cited numbers without repeats) for each claim of ``answer``
+    (``split_claims``: a marker run opening a sentence belongs to the sentence before);
+    sentences without words and lead-in lines ending with a colon are not claims."""
+    from rag.core.text.claims import split_claims
 
-    A marker run opening a sentence ("。[1]" splits there) belongs to the sentence
-    before; lead-in lines ending with a colon are not claims and are skipped.
-    """
-    from rag.core.text.sentences import split_sentences
-
-    raw: list[list[Any]] = []
-    for start, end in split_sentences(answer):
-        piece = answer[start:end]
-        lead = re.match(rf"^(?:\s*{CITATION_MARKER.pattern})+", piece)
-        if lead and raw:
-            raw[-1][1] += lead.group(0)
-            piece = piece[lead.end() :]
-        if CITATION_MARKER.sub("", piece).strip():
-            raw.append([piece, ""])
     out = []
-    for piece, trailing in raw:
-        text, cited = split_markers(piece + trailing)
-        if _LEAD_IN.search(text) and not cited:
+    for claim in split_claims(answer):
+        cited = tuple(dict.fromkeys(claim.numbers))
+        if not claim.text or (_LEAD_IN.search(claim.text) and not cited):
             continue
-        out.append((text, cited))
+        out.append((claim.text, cited))
     return out
 
 
@@ -150,9 +132,7 @@ def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
 
 # --- lexical ------------------------------------------------------------------------
 
-_CN_QUANTITY = re.compile(
-    r"[零〇一二两三四五六七八九十百千万亿]+(?=[人次个名家年天月日倍届位座架艘辆只场项条元块岁周轮组号])"
-)
+_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
 
 
 def _names(folded: str) -> frozenset[str]:
@@ -174,13 +154,14 @@ def _clause_negation_agrees(claim: str, source: str) -> bool:
     one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
     clauses that the claim covers count, and they must cover most of the claim.
     """
-    from rag.answer.verify import negated, overlap
+    from rag.answer.verify import negated
+    from rag.core.text.grams import wording_overlap
     from rag.core.text.sentences import split_sentences
 
     for start, end in split_sentences(source):
         clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
-        matched = "".join(c for c in clauses if overlap(c, claim) >= MIN_CLAUSE_MATCH)
-        if matched and overlap(claim, matched) >= MIN_CLAUSE_COVER:
+        matched = "".join(c for c in clauses if wording_overlap(c, claim) >= MIN_CLAUSE_MATCH)
+        if matched and wording_overlap(claim, matched) >= MIN_CLAUSE_COVER:
             if negated(matched) == negated(claim):
                 return True
     return False

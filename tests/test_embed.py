@@ -100,6 +100,39 @@ def test_hash_is_deterministic_across_processes() -> None:
     assert here == runs[0]
 
 
+# Vectors of the hash embedder as it stood when stores were built (sparse: index -> value,
+# 7 significant digits). A store's vectors must never change: a changed embedder under
+# the same name would mix two vector spaces in one collection.
+FROZEN = {
+    # Traditional, full-width Latin and digits, a code: t2s, NFKC and case folding.
+    "輝達H20晶片，臺灣ＴＳＭＣ２０２５": {
+        34: 0.1943026, 53: 0.0971513, 81: -0.3289829, 88: -0.1943026, 104: -0.1943026,
+        110: 0.1943026, 126: -0.0971513, 150: -0.0971513, 151: -0.0971513, 152: 0.1943026,
+        165: 0.0971513, 191: -0.0971513, 211: 0.0971513, 308: -0.0971513, 334: 0.4077658,
+        367: 0.1943026, 369: -0.1943026, 442: -0.1943026, 477: -0.0971513, 503: -0.0971513,
+        517: 0.0971513, 529: -0.0971513, 548: -0.1943026, 551: -0.0971513, 553: 0.0971513,
+        664: -0.1943026, 670: 0.0971513, 727: -0.1943026, 735: -0.0971513, 781: 0.0971513,
+        805: 0.1943026, 874: -0.0971513, 877: -0.0971513, 908: -0.0971513, 933: -0.0971513,
+        939: 0.0971513, 961: -0.0971513, 968: 0.0971513, 1015: -0.0971513, 1019: 0.1644915,
+        1020: 0.0971513,
+    },
+    # A lone surrogate (a broken "\\ud800" escape in a jsonl record) is dropped.
+    "臺灣\ud800晶片": {
+        104: -0.4364358, 110: 0.4364358, 369: -0.4364358, 544: -0.2182179, 548: -0.4364358,
+        551: -0.2182179, 587: -0.2182179, 839: -0.2182179, 1020: 0.2182179,
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("text", list(FROZEN))
+def test_hash_vectors_are_frozen(text: str) -> None:
+    emb = HashEmbedder()
+    for vector in (emb.embed_documents([text])[0], emb.embed_query(text)):
+        nonzero = np.flatnonzero(vector)
+        assert [int(i) for i in nonzero] == list(FROZEN[text])
+        np.testing.assert_allclose(vector[nonzero], list(FROZEN[text].values()), rtol=1e-6)
+
+
 def test_hash_config_round_trip() -> None:
     emb = HashEmbedder(dim=256, ngrams=(1, 2))
     config = json.loads(json.dumps(emb.config()))

@@ -88,3 +88,13 @@ def test_english_claim_over_chinese_source_is_checked_by_its_terms():
     assert not wrong_company, reason
     unrelated, _ = sentence_supported("The weather in the capital was sunny and warm.", source)
     assert not unrelated
+
+
+def test_markers_on_lines_of_their_own_belong_to_the_sentence_with_words() -> None:
+    # Models sometimes put citations on lines of their own. [2] is checked against the
+    # claim it follows (source 2 does not give the bridge's length), not taken as a
+    # supported "empty claim" of the "[1]" line.
+    out = verify_citations("大桥全长12公里\n[1]\n[2]", CONTEXTS)
+    assert "[1]" in out.text and "[2]" not in out.text
+    assert [(c.n, c.supported) for c in out.citations] == [(1, True), (2, False)]
+    assert any("[2]" in w and "大桥全长12公里" in w for w in out.warnings)

@@ -42,7 +42,7 @@ from rag.answer.llm import (
     stream_with_retries,
 )
 from rag.core.config import Settings
-from rag.core.text.lang import detect_lang, refusal_phrase
+from rag.core.text.lang import CJK, detect_lang, refusal_phrase
 from rag.core.types import (
     CITATION_MARKER,
     REFUSAL_EN,
@@ -51,6 +51,7 @@ from rag.core.types import (
     Answer,
     Delta,
     Hit,
+    cited_numbers,
 )
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ _ODD_MARKER = re.compile(
     r"[\[【［]\s*(?:sources?|來源|来源|資料|资料)?\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】］]",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LABEL = re.compile(r"^\s*(?:standalone question|question|query|rewritten)\s*[:：]\s*", re.I)
 _SQUASH = re.compile(r"[\s\W_]+")
 _REFUSAL_PHRASES = tuple(
@@ -246,7 +246,7 @@ def translate_query(
         log.warning("query translation skipped: %s", exc)
         return None
     line = _first_line(reply)
-    return line if _CJK.search(line) else None
+    return line if CJK.search(line) else None
 
 
 # --- checking the model's answer -------------------------------------------------------
@@ -269,10 +269,6 @@ def normalize_markers(text: str) -> str:
     return _ODD_MARKER.sub(lambda m: f"[{m.group(1)}]", text)
 
 
-def _cited_numbers(text: str) -> list[int]:
-    return [int(n) for m in CITATION_MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
-
-
 def finish_answer(
     question: str, text: str, hits: Sequence[Hit], *, lang: str | None = None, llm: str = ""
 ) -> Answer:
@@ -292,7 +288,7 @@ def finish_answer(
             contexts=list(hits),
             mode={**mode, "refusal": "the model found no answer in the sources"},
         )
-    cited = _cited_numbers(body)
+    cited = cited_numbers(body)
     if not cited:
         raise MalformedOutput("an answer without any [n] citation")
     if not any(1 <= n <= len(hits) for n in cited):

@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rag.core.text.fold import to_simplified
+
 HASH_NAME = "hash-ngram-v1"
 
 
@@ -44,14 +46,6 @@ class Embedder(Protocol):
 
 
 # --------------------------------------------------------------------------- hashing
-
-
-@functools.lru_cache(maxsize=1)
-def _t2s():  # -> opencc.OpenCC
-    """One OpenCC Traditional->Simplified converter per process."""
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,11 +82,13 @@ def _fmix64(x: np.ndarray) -> np.ndarray:
 
 
 def _simplified(text: str) -> str:
-    """Traditional -> Simplified (OpenCC t2s), so both scripts give the same n-grams."""
+    """Traditional -> Simplified (``fold.to_simplified``), so both scripts give the same
+    n-grams; lone surrogates (from broken input), which OpenCC cannot take, are dropped:
+    the embedder embeds any string."""
     try:
-        return _t2s().convert(text)
-    except UnicodeEncodeError:  # lone surrogates (e.g. from broken input): drop them
-        return _t2s().convert(text.encode("utf-8", "ignore").decode("utf-8"))
+        return to_simplified(text)
+    except UnicodeEncodeError:
+        return to_simplified(text.encode("utf-8", "ignore").decode("utf-8"))
 
 
 class HashEmbedder:

@@ -100,3 +100,14 @@ REFUSAL_EN = "The articles do not contain enough information to answer this ques
 
 # A citation marker in answer text: [1], [1, 2], [1，2], [1、2]. Group 1 holds the numbers.
 CITATION_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
+_MARKER_SEPARATOR = re.compile(r"\s*[,，、]\s*")
+
+
+def marker_numbers(marker: re.Match[str]) -> list[int]:
+    """The source numbers one CITATION_MARKER match names, in order ([1，2] -> [1, 2])."""
+    return [int(n) for n in _MARKER_SEPARATOR.split(marker.group(1))]
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The source numbers of every [n] marker in ``text``, in order, repeats kept."""
+    return [n for m in CITATION_MARKER.finditer(text) for n in marker_numbers(m)]
