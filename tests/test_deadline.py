@@ -22,6 +22,8 @@ from rag.answer.chain import stream_with_llm
 from rag.core.config import Settings
 from rag.core.types import Answer, Delta, Hit
 
+pytestmark = pytest.mark.integration
+
 S1 = "台積電今天公布第三季財報，營收達到新台幣7596億元，較去年同期成長36%。"
 HITS = [Hit("c1", "d1", S1, "台積電第三季財報", "2024-10-17", "中央社")]
 HISTORY = [("台積電第三季財報何時公布？", "台積電今天公布第三季財報。[1]")]

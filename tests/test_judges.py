@@ -22,6 +22,8 @@ from eval.judges import (
 )
 from rag.core.config import Settings
 
+pytestmark = pytest.mark.integration
+
 # Synthetic text (not from any real article).
 PASSAGE = (
     "星河市网信办7月31日召见蓝湾科技高层，要求说明芯片的安全问题。"

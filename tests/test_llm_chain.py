@@ -30,6 +30,8 @@ from rag.answer.prompts import escape_text
 from rag.core.config import Settings
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Hit
 
+pytestmark = pytest.mark.integration
+
 KEY = "sk-test-SECRET-9f3b1c77"
 QUESTION = "台積電第三季營收是多少？"
 S1 = "台積電今天公布第三季財報，營收達到新台幣7596億元，較去年同期成長36%。"

@@ -18,6 +18,8 @@ from tests.synth import write_jsonl
 from tests.test_ingest import _consistent
 from ui.serve import free_port
 
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 
 
