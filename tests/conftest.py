@@ -69,3 +69,23 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+
+
+KINDS = ("unit", "integration", "e2e")  # the markers registered in pyproject.toml
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test that does not say what it is: exactly one of KINDS, set by its
+    module's ``pytestmark`` (so ``-m unit`` never misses or wrongly picks a test)."""
+    wrong = sorted(
+        {
+            f"{item.path.name}: {', '.join(kinds) or 'no kind'}"
+            for item in items
+            if len(kinds := [k for k in KINDS if item.get_closest_marker(k)]) != 1
+        }
+    )
+    if wrong:
+        raise pytest.UsageError(
+            "every test module needs exactly one of the markers "
+            f"{', '.join(KINDS)} (pytestmark = pytest.mark.<kind>): " + "; ".join(wrong)
+        )

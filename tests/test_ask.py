@@ -12,6 +12,8 @@ import pytest
 from ingest.pipeline import ingest
 from rag.core.config import Settings
 
+pytestmark = pytest.mark.integration
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RAG = [sys.executable, "-m", "rag.cli"]
 

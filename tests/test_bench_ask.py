@@ -19,6 +19,8 @@ from eval.bench_ask import (
     write_jsonl,
 )
 
+pytestmark = pytest.mark.integration
+
 # Invented facts (no corpus text): one positive each; q3's negative is q1's positive.
 ROWS = [
     {

@@ -13,6 +13,8 @@ from eval.crud import crud_dir, line_id, to_record, write_crud_jsonl
 from ingest.pipeline import page_from_record
 from rag.core.text.dates import parse_date
 
+pytestmark = pytest.mark.integration
+
 
 def test_to_record_splits_time_and_body() -> None:
     line = "[ 2023-07-28 16：40 ] ，正文：第一句话。第二句话。"

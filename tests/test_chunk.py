@@ -1,8 +1,12 @@
 """Sentence splitting and chunking: offsets exact, sentences whole, overlap in sentences."""
 
+import pytest
+
 from ingest.chunk import chunk_article, chunk_spans
 from ingest.models import Article
 from rag.core.text.sentences import split_sentences
+
+pytestmark = pytest.mark.unit
 
 
 def _sentences(text: str) -> list[str]:

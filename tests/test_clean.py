@@ -24,6 +24,8 @@ from ingest.clean import (
 )
 from ingest.furniture import cut_glued_related, furniture_reason, is_prose, source_from_line
 
+pytestmark = pytest.mark.unit
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 BODY = (

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from eval.compare import SYSTEMS, LangChainAssistant, format_table, run
+
+pytestmark = pytest.mark.integration
 
 # Synthetic text (invented): a bridge article, and RGB-shaped rows about it.
 ARTICLE = (

@@ -18,6 +18,8 @@ from ingest.pipeline import ingest
 from rag.core.config import Settings
 from rag.core.types import REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 RAG = [sys.executable, "-m", "rag.cli"]
 # Invented articles, one Simplified, one Traditional.

@@ -4,6 +4,8 @@ import pytest
 
 from rag.core.text.dates import find_date, parse_date
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),

@@ -6,6 +6,8 @@ import pytest
 
 from ingest.decode import DecodeError, declared_charset, decode_bytes
 
+pytestmark = pytest.mark.unit
+
 TEXT = "記者報導：晶片出口管制的新聞內容，臺灣與中國市場。" * 5
 SIMPLIFIED = "记者报道：芯片出口管制的新闻内容，这是一段简体中文测试文字。" * 5
 

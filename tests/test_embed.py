@@ -25,6 +25,8 @@ from rag.core.embed import (
     load_embedder,
 )
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 MISSING = "no-such-org/no-such-model-for-tests"
 

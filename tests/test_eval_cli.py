@@ -15,6 +15,8 @@ from eval.cli import run_eval_command
 from eval.report import compare, svg_histogram, svg_line
 from rag.core.config import Settings
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 # Synthetic articles (invented text).
 ARTICLES = [

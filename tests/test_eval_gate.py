@@ -9,6 +9,8 @@ import pytest
 
 from eval.gate import CONFIG, check, main
 
+pytestmark = pytest.mark.integration
+
 # Synthetic article and questions (invented text).
 ARTICLE = (
     "滨江大桥通车\n星河市政府3月12日宣布，新建的滨江大桥将在5月20日正式通车。"

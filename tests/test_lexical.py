@@ -9,6 +9,8 @@ import pytest
 
 from rag.retrieval.lexical import LexicalIndex, _code_points, _keys, query_keys, tokenize
 
+pytestmark = pytest.mark.unit
+
 DOCS = {
     "tw": "台灣的半導體產業在2025年增長了6.4%，輝達H20晶片供不應求。",
     "cn": "国家统计局公布，2021年中国经济增长8.1%，城镇新增就业1269万人。",

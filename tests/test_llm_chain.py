@@ -30,6 +30,8 @@ from rag.answer.prompts import escape_text
 from rag.core.config import Settings
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT, Answer, Hit
 
+pytestmark = pytest.mark.integration
+
 KEY = "sk-test-SECRET-9f3b1c77"
 QUESTION = "台積電第三季營收是多少？"
 S1 = "台積電今天公布第三季財報，營收達到新台幣7596億元，較去年同期成長36%。"
@@ -205,12 +207,15 @@ def test_malformed_output_falls_back(fake: FakeOpenAI, reply: Reply, phrases: li
 
 def test_timeout_falls_back(fake: FakeOpenAI) -> None:
     answer_extractive(QUESTION, HITS)  # load the word tagger before the clock starts
-    fake.push(Reply(delay=3))
+    fake.push(Reply(delay=10))
     start = time.monotonic()
-    answer = answer_with_llm(QUESTION, HITS, settings_for(fake.url, llm_timeout=0.4), max_retries=0)
-    # Gave up before the reply came (3 s): the bound is the reply's delay, not a tight
+    # The question's limit (10 s) far beyond the call's timeout (0.4 s): with the default
+    # 1.5 x timeout, a loaded machine sometimes reached the limit first (another message).
+    settings = settings_for(fake.url, llm_timeout=0.4, llm_deadline=10.0)
+    answer = answer_with_llm(QUESTION, HITS, settings, max_retries=0)
+    # Gave up before the reply came (10 s): the bound is the reply's delay, not a tight
     # figure, so a loaded 2-core machine does not flake it.
-    assert time.monotonic() - start < 3.0
+    assert time.monotonic() - start < 10.0
     assert_fallback(answer, f"LLM endpoint {fake.url} timed out")
     assert (
         answer.mode["llm"]
@@ -220,7 +225,7 @@ def test_timeout_falls_back(fake: FakeOpenAI) -> None:
 
 def test_stream_stall_mid_answer_falls_back_with_answer_last(fake: FakeOpenAI) -> None:
     fake.push(Reply(text=S1 + "[1]", stall_after=2, delay=3))
-    settings = settings_for(fake.url, llm_timeout=0.4)
+    settings = settings_for(fake.url, llm_timeout=0.4, llm_deadline=10.0)  # see above
     *deltas, answer = list(stream_with_llm(QUESTION, HITS, settings, max_retries=0))
     assert len(deltas) == 2 and all(isinstance(d, Delta) for d in deltas)
     assert isinstance(answer, Answer)
@@ -242,10 +247,15 @@ def test_server_errors_fall_back_after_bounded_retries(fake: FakeOpenAI) -> None
 
 
 def test_endpoint_down_falls_back_quickly() -> None:
+    answer_extractive(QUESTION, HITS)  # load the word tagger before the clock starts
     url = f"http://127.0.0.1:{closed_port()}/v1"
     start = time.monotonic()
-    answer = answer_with_llm(QUESTION, HITS, settings_for(url))  # default retries
-    assert time.monotonic() - start < 5
+    # A 30 s timeout (45 s for the question): a refused connection must not wait for
+    # either. Refused connects fail at once and the default retries back off ~1.5 s in
+    # all, so 10 s is a wide margin that a loaded 2-core machine does not reach, and
+    # still far below what waiting for the timeout would take.
+    answer = answer_with_llm(QUESTION, HITS, settings_for(url, llm_timeout=30.0))
+    assert time.monotonic() - start < 10
     assert_fallback(answer, f"LLM endpoint {url} is unreachable")
 
 

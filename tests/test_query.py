@@ -9,6 +9,8 @@ from rag.core.text.dates import Date
 from rag.core.text.lang import detect_lang, refusal_phrase
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("text", "lang"),

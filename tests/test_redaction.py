@@ -20,6 +20,8 @@ from fake_openai import FakeOpenAI, closed_port, error
 from ingest.pipeline import ingest
 from rag.core.config import Settings
 
+pytestmark = pytest.mark.integration
+
 USER_SECRET = "sk-userinfo-SECRET-7c1e"  # in user:password@
 QUERY_SECRET = "qs-SECRET-5d0a"  # in ?api-key=
 KEY = "sk-key-SECRET-19ab"  # OPENAI_API_KEY

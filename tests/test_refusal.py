@@ -11,6 +11,8 @@ from rag.answer.policy import should_refuse
 from rag.core.text.fold import fold
 from rag.core.types import Hit
 
+pytestmark = pytest.mark.unit
+
 
 def hits(*texts: str) -> list[Hit]:
     return [

@@ -30,7 +30,10 @@ ARGS = [
     "--no-first-run",
 ]
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
 if not CORPUS.is_dir():
     pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
 if not CHROMIUM.exists():

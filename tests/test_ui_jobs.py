@@ -18,7 +18,10 @@ import pytest
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
 if not CORPUS.is_dir():
     pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
 

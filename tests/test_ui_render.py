@@ -14,6 +14,8 @@ from ui.feedback import FeedbackLog, answer_record, rating_name
 from ui.i18n import EN, STRINGS, ZH, lang_from_accept, t
 from ui.serve import ServeError, check_bind, is_loopback, parse_auth, serve
 
+pytestmark = pytest.mark.unit
+
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PASSAGE = "第一句說明背景。第二句是答案：平台叫做<b>真相</b>。第三句無關。"
 

@@ -7,6 +7,8 @@ import pytest
 from rag.answer.verify import sentence_supported, verify_citations
 from rag.core.types import Hit
 
+pytestmark = pytest.mark.unit
+
 
 def hit(i: int, text: str) -> Hit:
     return Hit(chunk_id=f"c{i}", doc_id=f"d{i}", text=text, title=f"t{i}", end=len(text))
