@@ -241,19 +241,18 @@ class NLIJudge(Judge):
         """Load the model now (fails fast with JudgeUnavailable when it is not on disk)."""
         if self._model is not None:
             return
-        from rag.core.config import apply_offline_env
+        from rag.core.models import load_model
 
-        apply_offline_env()
-        try:
-            from sentence_transformers import CrossEncoder
-
-            model = CrossEncoder(self.model_name, local_files_only=True, device="cpu")
-        except Exception as exc:  # OSError, ValueError, HF errors: all mean "not usable"
-            raise JudgeUnavailable(
-                f"NLI model {self.model_name!r} is not available locally ({type(exc).__name__})."
-                " Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
-                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand); nothing is downloaded."
-            ) from None
+        model, _ = load_model(
+            "cross-encoder",
+            self.model_name,
+            what="NLI model",
+            hint=(
+                ". Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
+                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand)"
+            ),
+            error=JudgeUnavailable,
+        )
         labels = {int(k): str(v).lower() for k, v in _id2label(model).items()}
         if len(labels) < 2:
             raise JudgeUnavailable(
@@ -326,15 +325,12 @@ class LLMJudge(Judge):
         return f"llm ({self.model} via {endpoint_label(self.settings)})"
 
     def _chat(self, user: str) -> str:
-        from openai import OpenAI, OpenAIError
+        from openai import OpenAIError
+
+        from rag.answer.llm import openai_client
 
         if self._client is None:
-            self._client = OpenAI(
-                base_url=self.settings.llm_base_url,
-                api_key=self.settings.llm_api_key or "not-needed",
-                timeout=self.settings.llm_timeout,
-                max_retries=1,
-            )
+            self._client = openai_client(self.settings, max_retries=1)
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
