@@ -5,7 +5,7 @@
   checks on names of places and organizations, Chinese quantities and the clause the
   claim changes; Traditional and Simplified compared after ``fold()``.
 - ``nli``: a multilingual NLI cross-encoder (sentence-transformers ``CrossEncoder``),
-  local files only; env RAG_NLI_MODEL names it.
+  local files only; ``Settings.nli_model`` (RAG_NLI_MODEL) names it.
 - ``llm``: an OpenAI-compatible chat model, RAGAS-style (split into claims, verify each
   against the passages, JSON verdicts).
 
@@ -16,7 +16,6 @@ markers against the passages it cites (numbered from 1), one without against all
 from __future__ import annotations
 
 import json
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -24,14 +23,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.core.config import DEFAULT_NLI_MODEL
 from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
     from rag.core.config import Settings
 
 JUDGES = ("lexical", "nli", "llm")
-# A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
-DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
 NLI_THRESHOLD = 0.5  # entailment probability needed to call a sentence supported
 _LEAD_IN = re.compile(r"[:：]\s*$")  # "根据检索到的文章：" frames the answer, claims nothing
 
@@ -228,7 +226,7 @@ class NLIJudge(Judge):
     name = "nli"
 
     def __init__(self, model: str | None = None, threshold: float = NLI_THRESHOLD) -> None:
-        self.model_name = model or os.environ.get("RAG_NLI_MODEL") or DEFAULT_NLI_MODEL
+        self.model_name = model or DEFAULT_NLI_MODEL
         self.threshold = threshold
         self._model: Any = None
         self._entail = 0
@@ -393,7 +391,9 @@ def make_judge(name: str, settings: Settings | None = None, **options: Any) -> J
     if name == "lexical":
         return LexicalJudge()
     if name == "nli":
-        judge = NLIJudge(options.get("model"))
+        from rag.core.config import Settings
+
+        judge = NLIJudge(options.get("model") or (settings or Settings.from_env()).nli_model)
         judge.load()  # fail fast, before any question is run
         return judge
     if name == "llm":
