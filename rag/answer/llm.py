@@ -403,3 +403,31 @@ def resolve_model(
     if not models:
         raise LLMError("bad_response", endpoint, "it lists no models; set RAG_LLM_MODEL")
     return models[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which model at which endpoint answers, for mode and messages (no key)."""
+
+    model: str
+    endpoint: str  # endpoint_label: the redacted URL
+    host: str  # endpoint_host
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} @ {self.host}"
+
+
+def resolve_target(
+    settings: Settings,
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
+) -> Target:
+    """The model (``resolve_model``) and endpoint of ``settings``; LLMError when the
+    endpoint cannot say which model it serves."""
+    return Target(
+        resolve_model(settings, max_retries=max_retries, deadline=deadline),
+        endpoint_label(settings),
+        endpoint_host(settings),
+    )
