@@ -114,5 +114,8 @@ def run(print_fn: Callable[..., None] = print, rows: list[dict] | None = None) -
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()
     sys.exit(0)

@@ -351,4 +351,7 @@ def run(print_fn: Callable[[str], None] = print) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()

@@ -199,4 +199,7 @@ def _large(passages, questions, positives, print_fn) -> dict:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     sys.exit(0 if run() is not None else 1)

@@ -120,11 +120,13 @@ class LangChainAssistant:
         return hits
 
     def ask(self, question: str) -> Any:
+        from dataclasses import replace
+
         from rag.answer.extractive import answer_extractive
 
         answer = answer_extractive(question, self.hits(question))
-        answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
-        return answer
+        mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
+        return replace(answer, mode=mode)
 
 
 # --- building the two systems over one input ------------------------------------------

@@ -340,5 +340,8 @@ HARD_KINDS = {"number_moved", "name_moved"}
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()
     sys.exit(0)

@@ -5,7 +5,7 @@
   checks on names of places and organizations, Chinese quantities and the clause the
   claim changes; Traditional and Simplified compared after ``fold()``.
 - ``nli``: a multilingual NLI cross-encoder (sentence-transformers ``CrossEncoder``),
-  local files only; env RAG_NLI_MODEL names it.
+  local files only; ``Settings.nli_model`` (RAG_NLI_MODEL) names it.
 - ``llm``: an OpenAI-compatible chat model, RAGAS-style (split into claims, verify each
   against the passages, JSON verdicts).
 
@@ -16,7 +16,6 @@ markers against the passages it cites (numbered from 1), one without against all
 from __future__ import annotations
 
 import json
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.core.config import DEFAULT_NLI_MODEL
 from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from rag.core.config import Settings
 
 JUDGES = ("lexical", "nli", "llm")
-# A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
-DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
 NLI_THRESHOLD = 0.5  # entailment probability needed to call a sentence supported
 _LEAD_IN = re.compile(r"[:：]\s*$")  # "根据检索到的文章：" frames the answer, claims nothing
 
@@ -209,7 +207,7 @@ class NLIJudge(Judge):
     name = "nli"
 
     def __init__(self, model: str | None = None, threshold: float = NLI_THRESHOLD) -> None:
-        self.model_name = model or os.environ.get("RAG_NLI_MODEL") or DEFAULT_NLI_MODEL
+        self.model_name = model or DEFAULT_NLI_MODEL
         self.threshold = threshold
         self._model: Any = None
         self._entail = 0
@@ -222,19 +220,18 @@ class NLIJudge(Judge):
         """Load the model now (fails fast with JudgeUnavailable when it is not on disk)."""
         if self._model is not None:
             return
-        from rag.core.config import apply_offline_env
+        from rag.core.models import load_model
 
-        apply_offline_env()
-        try:
-            from sentence_transformers import CrossEncoder
-
-            model = CrossEncoder(self.model_name, local_files_only=True, device="cpu")
-        except Exception as exc:  # OSError, ValueError, HF errors: all mean "not usable"
-            raise JudgeUnavailable(
-                f"NLI model {self.model_name!r} is not available locally ({type(exc).__name__})."
-                " Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
-                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand); nothing is downloaded."
-            ) from None
+        model, _ = load_model(
+            "cross-encoder",
+            self.model_name,
+            what="NLI model",
+            hint=(
+                ". Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
+                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand)"
+            ),
+            error=JudgeUnavailable,
+        )
         labels = {int(k): str(v).lower() for k, v in _id2label(model).items()}
         if len(labels) < 2:
             raise JudgeUnavailable(
@@ -307,15 +304,12 @@ class LLMJudge(Judge):
         return f"llm ({self.model} via {endpoint_label(self.settings)})"
 
     def _chat(self, user: str) -> str:
-        from openai import OpenAI, OpenAIError
+        from openai import OpenAIError
+
+        from rag.answer.llm import openai_client
 
         if self._client is None:
-            self._client = OpenAI(
-                base_url=self.settings.llm_base_url,
-                api_key=self.settings.llm_api_key or "not-needed",
-                timeout=self.settings.llm_timeout,
-                max_retries=1,
-            )
+            self._client = openai_client(self.settings, max_retries=1)
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
@@ -378,7 +372,9 @@ def make_judge(name: str, settings: Settings | None = None, **options: Any) -> J
     if name == "lexical":
         return LexicalJudge()
     if name == "nli":
-        judge = NLIJudge(options.get("model"))
+        from rag.core.config import Settings
+
+        judge = NLIJudge(options.get("model") or (settings or Settings.from_env()).nli_model)
         judge.load()  # fail fast, before any question is run
         return judge
     if name == "llm":

@@ -145,7 +145,7 @@ def test_rewrite_that_drops_the_key_terms_is_not_used(fake: FakeOpenAI, db: Path
 
 
 def test_rewrite_that_keeps_the_key_terms_is_used(fake: FakeOpenAI) -> None:
-    from rag.answer.chain import rewrite_question
+    from rag.answer.rewrite import rewrite_question
 
     settings = llm_settings(fake.url, Path("unused"))
     fake.push(Reply(text="记忆体的库存呢？"))

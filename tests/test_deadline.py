@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI, Reply
+from fixed_passages import chain_stream
 
-from rag.answer.chain import stream_with_llm
 from rag.core.config import Settings
 from rag.core.types import Answer, Delta, Hit
 
@@ -99,7 +99,7 @@ def test_stall_mid_stream_ends_at_the_deadline(fake: FakeOpenAI) -> None:
     fake.push(Reply(text=S1 + "[1]", stall_after=2, delay=60))
     settings = settings_for(fake.url, llm_timeout=30.0, llm_deadline=1.0)
     start = time.monotonic()
-    *deltas, answer = list(stream_with_llm("台積電第三季營收是多少？", HITS, settings))
+    *deltas, answer = chain_stream("台積電第三季營收是多少？", HITS, settings)
     elapsed = time.monotonic() - start
     assert elapsed < 10.0, elapsed  # about 1 s; the read timeout alone is 30 s
     assert len(deltas) == 2 and all(isinstance(d, Delta) for d in deltas)
@@ -112,10 +112,10 @@ def test_no_retry_starts_after_the_deadline(fake: FakeOpenAI) -> None:
 
     fake.default = lambda body: Reply(status=503, delay=0.6, headers={"retry-after-ms": "10"})
     settings = settings_for(fake.url, llm_timeout=5.0, llm_deadline=1.0)
-    *_, answer = list(stream_with_llm("台積電第三季營收是多少？", HITS, settings, max_retries=5))
+    *_, answer = chain_stream("台積電第三季營收是多少？", HITS, settings, max_retries=5)
     assert isinstance(answer, Answer) and answer.mode["llm"].startswith("extractive fallback")
     assert len(fake.chat_requests()) <= 2  # 0.6 s each: a third would end past 1 s
     fake.reset()
     fake.push(error(503))
-    answer_ok = list(stream_with_llm("台積電第三季營收是多少？", HITS, settings))[-1]
+    answer_ok = chain_stream("台積電第三季營收是多少？", HITS, settings)[-1]
     assert isinstance(answer_ok, Answer) and answer_ok.text == S1 + "[1]"  # one retry, in time

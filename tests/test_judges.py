@@ -218,6 +218,13 @@ def test_nli_verdict_follows_the_entailment_label(
         assert f"contradiction {softmax(logits, named):.2f}" in verdict.reason
 
 
+def test_nli_model_comes_from_settings(tiny_nli: Path, monkeypatch) -> None:
+    monkeypatch.delenv("RAG_NLI_MODEL", raising=False)
+    settings = Settings.from_env({"RAG_NLI_MODEL": str(tiny_nli)})
+    assert settings.nli_model == str(tiny_nli)
+    assert str(tiny_nli) in make_judge("nli", settings).describe()
+
+
 def test_nli_judge_fails_fast_without_model(tmp_path: Path) -> None:
     with pytest.raises(JudgeUnavailable, match="RAG_NLI_MODEL"):
         make_judge("nli", model=str(tmp_path / "no-such-model"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fake_openai import FakeOpenAI, closed_port, error
+from fake_openai import FakeOpenAI, Reply, closed_port, error
 
 from ingest.pipeline import ingest
 from rag.core.config import Settings
@@ -157,6 +157,20 @@ def test_eval_reports_hide_the_credentials(fake: FakeOpenAI, db: Path, tmp_path:
     assert {"report.md", "report.json", "report.html"} <= set(written)
     assert f"127.0.0.1:{fake.port}" in written["report.json"]  # the mode is recorded
     assert_clean(done.stdout, done.stderr, *written.values())
+
+
+def test_llm_judge_reaches_a_base_url_with_a_query(fake: FakeOpenAI, db: Path) -> None:
+    """The judge builds its client as the answering path does: the query goes as query
+    parameters and the user info is not glued into the path."""
+    from eval.judges import make_judge
+
+    ok = {"claims": [{"claim": "5月20日通車", "supported": True, "reason": ""}]}
+    fake.push(Reply(text=json.dumps(ok, ensure_ascii=False)))
+    judge = make_judge("llm", settings_for(secret_url(fake.port), db))
+    assert judge.check("濱江大橋5月20日通車。", [ARTICLES[0]["text"]]).supported
+    (request,) = fake.chat_requests()
+    assert request.path == "/v1/chat/completions"
+    assert_clean(judge.describe())
 
 
 @pytest.mark.parametrize("failure", ["server_error", "unreachable"])

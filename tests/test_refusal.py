@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,7 @@ BRIDGE = hits(
 def test_answers_when_year_and_type_match() -> None:
     # Three documents: the date must be repeated by a second one (see the tests of
     # corroboration below); a two-document store answers from one.
-    again = hits("据报道，星海跨海大桥5月20日正式通车。")[0]
-    again.doc_id = "d9"
+    again = dataclasses.replace(hits("据报道，星海跨海大桥5月20日正式通车。")[0], doc_id="d9")
     refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), [*BRIDGE, again])
     assert not refuse, reason
     refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), BRIDGE[:2])
@@ -228,7 +228,7 @@ def test_this_year_in_a_dated_article_meets_the_year_asked() -> None:
     text = "星海文化节今年7月18日开幕。"
     for published, expected in (("2024-05-02", False), ("2023-05-02", True), (None, True)):
         docs = _docs(text)
-        docs[0].published = published
+        docs[0] = dataclasses.replace(docs[0], published=published)
         refuse, reason = should_refuse(question, docs)
         assert refuse is expected, (published, reason)
     # A search-snippet dateline dates the page too.

@@ -225,13 +225,14 @@ def test_serve_refuses_open_bind_without_auth(
     assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
     with pytest.raises(ServeError):
         parse_auth("alice")
-    monkeypatch.setenv("RAG_AUTH", "bob:pw")
-    assert parse_auth(None) == ("bob", "pw")
-    monkeypatch.delenv("RAG_AUTH")
     from rag.core.config import Settings
 
+    settings = Settings.from_env({"RAG_AUTH": "bob:pw"})
+    assert parse_auth(settings.auth) == ("bob", "pw") and "pw" not in repr(settings)
     assert serve(Settings(), host="0.0.0.0", port=1) == 2
     assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err
+    assert serve(Settings(auth="bob"), host="0.0.0.0", port=1) == 2  # the login is read
+    assert "must look like user:password" in capsys.readouterr().err
 
 
 def test_upload_jobs_render_progress_and_results_escaped() -> None:

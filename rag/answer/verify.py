@@ -206,15 +206,15 @@ def mark_instruction_quotes(answer: Answer) -> Answer:
     """``answer`` with citations whose quote is instruction-like article text marked
     unsupported, each with a warning (for answers that quote, e.g. the extractive one)."""
     marked: list[Citation] = []
+    warnings = list(answer.warnings)
     for cite in answer.citations:
         hit = answer.contexts[cite.n - 1] if 1 <= cite.n <= len(answer.contexts) else None
         reason = instruction_reason(hit, cite.quote_start, cite.quote_end) if hit else None
         if reason and cite.supported:
             cite = replace(cite, supported=False)
-            answer.warnings.append(f"Unverified citation [{cite.n}]: {reason}.")
+            warnings.append(f"Unverified citation [{cite.n}]: {reason}.")
         marked.append(cite)
-    answer.citations = marked
-    return answer
+    return replace(answer, citations=marked, warnings=warnings)
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -1,5 +1,6 @@
 """Plain data types that cross layers: a stored Chunk, a retrieval Hit, a Citation, an
-Answer."""
+Answer. All frozen: a stage that changes one returns a new one (``dataclasses.replace``),
+so an object handed on never changes under its holder."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class Chunk:
     meta: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hit:
     """One retrieved passage, with the scores that ranked it."""
 
@@ -84,8 +85,12 @@ class Delta:
     text: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
+    """What the service returns: the text, whether it refused, the citations, the
+    passages given to the answerer (``contexts``; [n] is ``contexts[n-1]``), how it was
+    made (``mode``) and what the reader must know (``warnings``)."""
+
     text: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
