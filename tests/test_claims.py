@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.core.text.claims import split_claims
 from rag.core.types import CITATION_MARKER, cited_numbers, marker_numbers
+
+pytestmark = pytest.mark.unit
 
 
 def test_marker_numbers_every_separator() -> None:

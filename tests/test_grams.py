@@ -16,6 +16,8 @@ from rag.core.text.grams import (
 from rag.core.text.lang import CJK
 from rag.core.text.words import EN_CLAIM_STOP, EN_QUESTION_STOP
 
+pytestmark = pytest.mark.unit
+
 
 def test_bigrams_every_pair_and_cjk_pairs_only_ending_in_han() -> None:
     assert bigrams("大桥ab") == {"大桥", "桥a", "ab"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from rag.core.text.mask import blank
 from rag.core.text.words import (
     CN_NONZERO_NUMERALS,
@@ -14,6 +16,8 @@ from rag.core.text.words import (
     MONTH_ABBREVIATIONS,
     MONTHS,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_months_full_names_and_abbreviations() -> None:
