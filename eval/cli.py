@@ -57,10 +57,7 @@ def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any
         "answer": answer.text,
         "refused": answer.refused,
         "latency_ms": round(latency_ms, 1),
-        "citations": [
-            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote}
-            for c in answer.citations
-        ],
+        "citations": [c.to_json(provenance=False) for c in answer.citations],
         "retrieved": [h.doc_id for h in answer.contexts],
         "evidence_ranks": ranks,
         "sentences": [
