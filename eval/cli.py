@@ -183,7 +183,7 @@ def prepare(
     """The items of ``set_name`` and the settings of the store to ask (RGB sets get their
     corpus ingested first: into a temp store unless ``own_store`` is False)."""
     if set_name.startswith("rgb:"):
-        from eval import rgb
+        from eval import data, rgb
 
         task = set_name[4:]
         if task not in rgb.TASKS:
@@ -191,10 +191,10 @@ def prepare(
                 f"unknown RGB set {set_name!r}; use one of "
                 + ", ".join("rgb:" + t for t in rgb.TASKS)
             )
-        source = task.split(":")[0]
-        if not (rgb.RGB_DIR / f"{source}.json").exists():
-            raise FileNotFoundError(f"RGB data not found at {rgb.RGB_DIR} (../shared is absent)")
-        rows = rgb.load_rows(source)[:limit] if limit else rgb.load_rows(source)
+        source = data.rgb_path(task.split(":")[0])
+        if why := data.absent(source):
+            raise FileNotFoundError(why)
+        rows = data.load_rgb(source)[:limit] if limit else data.load_rgb(source)
         corpus = rgb.build(task, rows)
         if own_store:  # replace(), not with_(): with_ ignores None, and env may set a URL
             settings = replace(settings, db=workdir / "db", chroma_url=None)

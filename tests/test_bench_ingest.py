@@ -8,20 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from eval import data
 from eval.baseline_langchain import TOP_K, ingest_langchain, open_langchain_store
-from eval.crud import crud_dir, line_id, to_record, write_crud_jsonl
+from eval.data import crud_dir, crud_line_id, crud_record, write_crud_jsonl
 from ingest.pipeline import page_from_record
 from rag.core.text.dates import parse_date
 
 
 def test_to_record_splits_time_and_body() -> None:
     line = "[ 2023-07-28 16：40 ] ，正文：第一句话。第二句话。"
-    record = to_record(line)
+    record = crud_record(line)
     assert record["published"] == "[ 2023-07-28 16：40 ]"
     assert record["text"] == "第一句话。第二句话。"
     assert record["source"] is None and "title" not in record
-    assert record["id"] == line_id(line) == to_record(line)["id"]  # stable
-    assert to_record("，正文：只有正文。")["published"] is None
+    assert record["id"] == crud_line_id(line) == crud_record(line)["id"]  # stable
+    assert crud_record("，正文：只有正文。")["published"] is None
 
 
 def test_crud_conversion_first_lines(tmp_path: Path) -> None:
@@ -72,10 +73,10 @@ def test_langchain_baseline_ingests_and_retrieves(tmp_path: Path) -> None:
     assert hits[0].metadata["id"] == "doc-3"
 
 
-def test_bench_skips_without_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bench_skips_without_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import eval.bench_ingest as bench
 
-    monkeypatch.setattr(bench, "crud_dir", lambda: None)
+    monkeypatch.setattr(data, "CRUD_DIR", tmp_path / "absent")
     lines: list[str] = []
     assert bench.run(print_fn=lines.append) == {}
     assert len(lines) == 1 and "skipped" in lines[0]
