@@ -19,29 +19,9 @@ from typing import Any
 
 from eval import metrics as m
 from eval.judges import Judge, JudgeError, JudgeUnavailable, judge_answer, make_judge
+from eval.report import SUMMARY_ORDER, compare, format_comparison, write_reports
 from eval.sets_io import EvalItem, SetFormatError, item_json, load_set
 from rag.core.config import Settings
-
-SUMMARY_ORDER = (
-    "questions",
-    "accuracy",
-    "fact_recall",
-    "hit@1",
-    "hit@k",
-    "recall@k",
-    "mrr",
-    "faithfulness",
-    "citation_recall",
-    "citation_precision",
-    "correct_refusal_rate",
-    "false_refusal_rate",
-    "refusal_accuracy",
-    "counterfactual_flag_rate",
-    "counterfactual_fake_rate",
-    "conflict_in_contexts_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
 
 
 def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any]:
@@ -208,7 +188,6 @@ def prepare(
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     """``rag eval SET [--judge] [--json] [--report DIR] [--baseline FILE] [--limit N]``."""
-    from eval.report import compare, format_comparison, write_reports
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
