@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from eval import data
 from eval.data import RgbPassages, write_jsonl
 from eval.metrics import hit_rate, percentile, rgb_correct
 from rag.core.config import OFFLINE_ENV, Settings
-from rag.core.types import Hit
+from rag.core.types import Answer, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results" / "ask.json"
@@ -240,112 +241,181 @@ def batch_ask(db: Path, questions: Sequence[str]) -> dict[str, Any]:
 # -------------------------------------------------------------------- sections
 
 
-def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict[str, Any]:
-    """Sections 1-3: quality on RGB through the real pipeline, and the LangChain baseline."""
-    from rag.answer.extractive import answer_extractive
+@dataclass(frozen=True)
+class RgbFiles:
+    """The RGB passages as ingest jsonl: all of them, and the distractors only."""
 
+    rgb: RgbPassages
+    distractors: list[int]  # negatives that are no question's positive
+    full: Path
+    negatives: Path
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "questions": len(self.rgb.questions),
+            "passages": len(self.rgb.texts),
+            "distractor_passages": len(self.distractors),
+            "distractors_left_out": len(self.rgb.negatives) - len(self.distractors),
+        }
+
+
+def write_rgb_files(rows: Sequence[dict], work: Path) -> RgbFiles:
     rgb = RgbPassages.from_rows(rows)
-    distractors = rgb.distractors()
-    n = len(rgb.questions)
-    full_jsonl, neg_jsonl = work / "rgb-full.jsonl", work / "rgb-neg.jsonl"
-    write_jsonl(full_jsonl, passage_records(rgb))
-    write_jsonl(neg_jsonl, passage_records(rgb, distractors))
-    out: dict[str, Any] = {
-        "questions": n,
-        "passages": len(rgb.texts),
-        "distractor_passages": len(distractors),
-        "distractors_left_out": len(rgb.negatives) - len(distractors),
-    }
+    files = RgbFiles(rgb, rgb.distractors(), work / "rgb-full.jsonl", work / "rgb-neg.jsonl")
+    write_jsonl(files.full, passage_records(rgb))
+    write_jsonl(files.negatives, passage_records(rgb, files.distractors))
+    return files
 
-    # 1. The full store.
-    settings, store = build_store(full_jsonl, work / "rgb-full")
+
+@dataclass(frozen=True)
+class Scored:
+    """One system's answers to the RGB questions, scored against the gold answers."""
+
+    answers: list[Answer]
+    ranked: list[list[str]]  # doc ids of the passages each answer was given, in order
+    correct: list[bool]  # RGB's rule
+    in_top: list[bool]  # those passages' text holds the gold answer (the answerer's ceiling)
+
+    @classmethod
+    def of(cls, answers: list[Answer], hits: Sequence[Sequence[Hit]], gold: list[list]) -> Scored:
+        return cls(
+            answers=answers,
+            ranked=[[h.doc_id for h in hs] for hs in hits],
+            correct=[rgb_correct(g, a.text, a.refused) for a, g in zip(answers, gold, strict=True)],
+            in_top=[answer_in(hs, g) for hs, g in zip(hits, gold, strict=True)],
+        )
+
+    def share(self, flags: Sequence[bool]) -> float:
+        return sum(flags) / len(self.answers)
+
+    @property
+    def refused(self) -> list[bool]:
+        return [a.refused for a in self.answers]
+
+
+@dataclass(frozen=True)
+class FullStore:
+    """Our store of every RGB passage, an Assistant over it, and the questions' positives."""
+
+    settings: Settings
+    assistant: Any  # rag.assistant.Assistant
+    positives: list[set[str]]  # each question's positive passages as store doc ids
+    summary: dict[str, Any]  # ingest summary, chunks per passage, chunk table load time
+
+
+def open_full_store(files: RgbFiles, work: Path) -> FullStore:
+    settings, summary = build_store(files.full, work / "rgb-full")
     assistant, load_s = open_assistant(settings)
     records = assistant.retriever.store.doc_records()
-    positives = positive_docs(rgb, full_jsonl, store.pop("duplicate_lines"), records)
+    positives = positive_docs(files.rgb, files.full, summary.pop("duplicate_lines"), records)
     chunks_per_doc = [r.n_chunks for r in records.values()]
-    store["multi_chunk_passages"] = sum(c > 1 for c in chunks_per_doc)
-    store["max_chunks_per_passage"] = max(chunks_per_doc, default=0)
-    store["table_load_s"] = round(load_s, 3)
-    out["store"] = store
-    first_ask_ms = warm(assistant.ask, rgb.questions[0])
-    answers, ask_ms = timed(assistant.ask, rgb.questions)
-    ranked = [[h.doc_id for h in a.contexts] for a in answers]
-    correct = [rgb_correct(g, a.text, a.refused) for a, g in zip(answers, rgb.answers, strict=True)]
+    summary["multi_chunk_passages"] = sum(c > 1 for c in chunks_per_doc)
+    summary["max_chunks_per_passage"] = max(chunks_per_doc, default=0)
+    summary["table_load_s"] = round(load_s, 3)
+    return FullStore(settings, assistant, positives, summary)
+
+
+def bench_ours(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 1: every question through ``Assistant.ask`` on the full store."""
+    store = open_full_store(files, work)
+    questions = files.rgb.questions
+    first_ask_ms = warm(store.assistant.ask, questions[0])
+    answers, ask_ms = timed(store.assistant.ask, questions)
     # Where a positive passage was cut into several chunks, the retrieved chunk may not be
     # the one holding the answer: "answer in top 5" is the stricter, text-level figure.
-    in_top = [answer_in(a.contexts, g) for a, g in zip(answers, rgb.answers, strict=True)]
-    _, search_ms = timed(lambda q: assistant.retriever.search(q, TOP_K), rgb.questions)
-    out["ours"] = {
-        "recall@1": hit_rate(ranked, positives, 1),
-        "recall@4": hit_rate(ranked, positives, 4),
-        "recall@5": hit_rate(ranked, positives, TOP_K),
-        "answer_in_top5": sum(in_top) / n,
-        "accuracy": sum(correct) / n,
-        "false_refusal_rate": sum(a.refused for a in answers) / n,
-        "false_refusal_halves": halves([a.refused for a in answers]),
+    ours = Scored.of(answers, [a.contexts for a in answers], files.rgb.answers)
+    _, search_ms = timed(lambda q: store.assistant.retriever.search(q, TOP_K), questions)
+    figures = {
+        "recall@1": hit_rate(ours.ranked, store.positives, 1),
+        "recall@4": hit_rate(ours.ranked, store.positives, 4),
+        "recall@5": hit_rate(ours.ranked, store.positives, TOP_K),
+        "answer_in_top5": ours.share(ours.in_top),
+        "accuracy": ours.share(ours.correct),
+        "false_refusal_rate": ours.share(ours.refused),
+        "false_refusal_halves": halves(ours.refused),
         "accuracy_when_answer_in_top5": (
-            sum(c for c, i in zip(correct, in_top, strict=True) if i) / max(sum(in_top), 1)
+            sum(c for c, i in zip(ours.correct, ours.in_top, strict=True) if i)
+            / max(sum(ours.in_top), 1)
         ),
         "ask_p50_ms": percentile(ask_ms, 50),
         "ask_p95_ms": percentile(ask_ms, 95),
         "search_p50_ms": percentile(search_ms, 50),
         "search_p95_ms": percentile(search_ms, 95),
         "first_ask_ms": round(first_ask_ms, 1),
-        "parts_p50_ms": stage_latency(assistant, rgb.questions),
+        "parts_p50_ms": stage_latency(store.assistant, questions),
     }
-    out["failures"] = [
+    return {
+        "store": store.summary,
+        "ours": figures,
+        "failures": failures(questions, ours, store.positives),
+        "batch": batch_ask(store.settings.db, questions[:BATCH_QUESTIONS]),
+    }
+
+
+def failures(questions: list[str], scored: Scored, positives: list[set[str]]) -> list[dict]:
+    """The first 50 questions answered wrongly, and whether their top hit was a positive."""
+    return [
         {"question": q, "refused": a.refused, "top1_positive": bool(pos & set(keys[:1]))}
         for q, a, ok, pos, keys in zip(
-            rgb.questions, answers, correct, positives, ranked, strict=True
+            questions, scored.answers, scored.correct, positives, scored.ranked, strict=True
         )
         if not ok
     ][:50]
-    out["batch"] = batch_ask(settings.db, rgb.questions[:BATCH_QUESTIONS])
 
-    # 2. Distractors only: every question should be refused.
-    neg_settings, neg_store = build_store(neg_jsonl, work / "rgb-neg")
-    neg_store.pop("duplicate_lines")
-    neg_assistant, _ = open_assistant(neg_settings)
-    neg_answers, _ = timed(neg_assistant.ask, rgb.questions)
-    refused = [a.refused for a in neg_answers]
-    out["distractors"] = {
-        "store": neg_store,
-        "correct_refusal_rate": sum(refused) / n,
+
+def bench_distractors(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 2: a store of the distractors only, where every question should be refused."""
+    settings, summary = build_store(files.negatives, work / "rgb-neg")
+    summary.pop("duplicate_lines")
+    assistant, _ = open_assistant(settings)
+    answers, _ = timed(assistant.ask, files.rgb.questions)
+    scored = Scored.of(answers, [a.contexts for a in answers], files.rgb.answers)
+    refused = scored.refused
+    return {
+        "store": summary,
+        "correct_refusal_rate": scored.share(refused),
         "correct_refusal_halves": halves(refused),
         # An answer found in the distractors is not always wrong: RGB negatives can hold it.
         "answer_in_contexts_when_not_refused": sum(
-            answer_in(a.contexts, g)
-            for a, g, r in zip(neg_answers, rgb.answers, refused, strict=True)
-            if not r
+            i for i, r in zip(scored.in_top, refused, strict=True) if not r
         ),
         "answered_examples": [
             {"question": q, "answer": a.text[:200]}
-            for q, a in zip(rgb.questions, neg_answers, strict=True)
+            for q, a in zip(files.rgb.questions, answers, strict=True)
             if not a.refused
         ][:10],
     }
 
-    # 3. The LangChain tutorial retriever over the same passages, same answerer.
-    lc_store, lc_summary = build_langchain(full_jsonl, work / "rgb-langchain")
-    warm(lambda q: langchain_hits(lc_store, q), rgb.questions[0])
-    lc_hits, lc_ms = timed(lambda q: langchain_hits(lc_store, q), rgb.questions)
-    lc_answers = [answer_extractive(q, h) for q, h in zip(rgb.questions, lc_hits, strict=True)]
-    lc_ranked = [[h.doc_id for h in hits] for hits in lc_hits]
-    lc_positives = positive_keys(rgb)
-    out["langchain"] = {
-        "store": lc_summary,
-        "recall@1": hit_rate(lc_ranked, lc_positives, 1),
-        "recall@4": hit_rate(lc_ranked, lc_positives, LC_K),
-        "answer_in_top4": sum(
-            answer_in(h, g) for h, g in zip(lc_hits, rgb.answers, strict=True)
-        ) / n,
-        "accuracy": sum(
-            rgb_correct(g, a.text, a.refused) for a, g in zip(lc_answers, rgb.answers, strict=True)
-        ) / n,
-        "false_refusal_rate": sum(a.refused for a in lc_answers) / n,
-        "search_p50_ms": percentile(lc_ms, 50),
-        "search_p95_ms": percentile(lc_ms, 95),
-    }  # fmt: skip
+
+def bench_langchain_rgb(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 3: the LangChain tutorial retriever over the same passages, our answerer."""
+    from rag.answer.extractive import answer_extractive
+
+    questions = files.rgb.questions
+    store, summary = build_langchain(files.full, work / "rgb-langchain")
+    warm(lambda q: langchain_hits(store, q), questions[0])
+    hits, search_ms = timed(lambda q: langchain_hits(store, q), questions)
+    answers = [answer_extractive(q, h) for q, h in zip(questions, hits, strict=True)]
+    lc = Scored.of(answers, hits, files.rgb.answers)
+    positives = positive_keys(files.rgb)  # its doc ids are the jsonl record ids
+    return {
+        "store": summary,
+        "recall@1": hit_rate(lc.ranked, positives, 1),
+        "recall@4": hit_rate(lc.ranked, positives, LC_K),
+        "answer_in_top4": lc.share(lc.in_top),
+        "accuracy": lc.share(lc.correct),
+        "false_refusal_rate": lc.share(lc.refused),
+        "search_p50_ms": percentile(search_ms, 50),
+        "search_p95_ms": percentile(search_ms, 95),
+    }
+
+
+def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict[str, Any]:
+    """Sections 1-3: quality on RGB through the real pipeline, and the LangChain baseline."""
+    files = write_rgb_files(rows, work)
+    out = {**files.summary(), **bench_ours(files, work)}
+    out["distractors"] = bench_distractors(files, work)
+    out["langchain"] = bench_langchain_rgb(files, work)
     print_rgb(out, print_fn)
     return out
 
