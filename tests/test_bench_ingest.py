@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -61,14 +62,17 @@ def _synthetic_jsonl(path: Path) -> None:
 def test_langchain_baseline_ingests_and_retrieves(tmp_path: Path) -> None:
     jsonl = tmp_path / "tiny.jsonl"
     _synthetic_jsonl(jsonl)
+    started = time.perf_counter()
     summary = ingest_langchain(jsonl, tmp_path / "lc")
+    elapsed = time.perf_counter() - started
     assert summary["docs"] == 6
     assert summary["chunks"] > 6  # ~1,400-character texts need more than one 1000-char chunk
     assert summary["stored"] == summary["chunks"]
-    assert summary["seconds"] > 0
+    # The reported time is this call's, in seconds (rounded to ms): within the outer timing.
+    assert 0 < summary["seconds"] <= round(elapsed, 3) + 0.001
     store = open_langchain_store(tmp_path / "lc")  # reopened, as the retrieval baseline does
     hits = store.similarity_search("海洋气象的消息", k=TOP_K)
-    assert len(hits) == TOP_K == 4
+    assert len(hits) == TOP_K < summary["chunks"]  # k of the many chunks
     assert "海洋气象" in hits[0].page_content
     assert hits[0].metadata["id"] == "doc-3"
 
