@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -11,6 +10,7 @@ from rag.analysis.query import analyze, extract_facts
 from rag.answer.policy import should_refuse
 from rag.core.text.fold import fold
 from rag.core.types import Hit
+from tests.shared_data import need
 
 pytestmark = pytest.mark.unit
 
@@ -72,14 +72,12 @@ def test_latin_code_must_match_whole() -> None:
     assert refuse and "h20" in reason
 
 
-RGB = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgb-zh" / "zh_refine.json"
-
-
-@pytest.mark.skipif(not RGB.exists(), reason="../shared RGB data absent")
 def test_rgb_sample_floors() -> None:
-    from eval.bench_answer import load_rgb, run
+    from eval.bench_answer import run
+    from eval.data import load_rgb
 
-    rows = load_rgb()[::3]  # 100 questions, both stores built from their passages
+    # 100 questions, both stores built from their passages
+    rows = load_rgb(need("data", "rgb-zh", "zh_refine.json"))[::3]
     result = run(print_fn=lambda *a: None, rows=rows)
     assert result["accuracy"] >= ACCURACY_FLOOR
     assert result["false_refusal_rate"] <= FALSE_REFUSAL_CEILING

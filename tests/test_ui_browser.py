@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.shared_data import need
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 ARGS = [
@@ -34,8 +34,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
 ]
-if not CORPUS.is_dir():
-    pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
+CORPUS = need("corpus")
 if not CHROMIUM.exists():
     pytest.skip(
         "chromium not installed at /usr/bin/chromium: run scripts/install_browser.sh "

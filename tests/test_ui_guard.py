@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from eval.data import SHARED
 from rag.core.config import Settings
 from ui.guard import (
     FREE_LOGIN_FAILURES,
@@ -22,7 +23,6 @@ from ui.guard import (
     host_name,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
 pytestmark = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,17 @@ class Hit:
     lexical_score: float | None = None
     rank: int = 0  # 1-based rank in the final list
 
+    def to_json(self) -> dict[str, Any]:
+        """The passage as an answer's context in JSON (``rag ask --json``)."""
+        return {
+            "rank": self.rank,
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "text": self.text,
+            "score": round(self.score, 6),
+        }
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -59,6 +71,25 @@ class Citation:
     quote_start: int  # offsets of the quote inside the passage text
     quote_end: int
     supported: bool = True  # False when the citation check could not verify it
+
+    def to_json(self, *, provenance: bool = True, replay: bool = False) -> dict[str, Any]:
+        """The citation in JSON: ``n``, ``doc_id``, ``title``, ``quote``, plus
+
+        provenance: ``source``, ``published``, ``url`` (to follow the source up: the
+        ``rag ask --json`` contract);
+        replay: ``chunk_id`` and the check's ``supported`` (which passage was quoted and
+        whether it was verified: what the feedback log keeps to replay an answer).
+        """
+        out: dict[str, Any] = {"n": self.n, "doc_id": self.doc_id}
+        if replay:
+            out["chunk_id"] = self.chunk_id
+        out["title"] = self.title
+        if provenance:
+            out.update(source=self.source, published=self.published, url=self.url)
+        out["quote"] = self.quote
+        if replay:
+            out["supported"] = self.supported
+        return out
 
 
 def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
@@ -85,6 +116,10 @@ class Delta:
     text: str
 
 
+# The mode entries every ``rag ask --json`` answer carries ("" when unset).
+MODE_KEYS = ("embedder", "retrieval", "llm")
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the service returns: the text, whether it refused, the citations, the
@@ -97,6 +132,30 @@ class Answer:
     contexts: list[Hit] = field(default_factory=list)
     mode: dict[str, str] = field(default_factory=dict)  # embedder, retrieval, llm
     warnings: list[str] = field(default_factory=list)
+
+    def to_json(self, question: str, *, replay: bool = False) -> dict[str, Any]:
+        """The answer to ``question`` in JSON.
+
+        Default: the ``rag ask --json`` contract (citations with provenance, contexts
+        with their text and score, the three ``MODE_KEYS``, warnings). ``replay``: what
+        the feedback log keeps to replay the answer in an eval, small enough for a line
+        per rating: citations with chunk id and check verdict, contexts as chunk ids (the
+        store holds their text), the whole mode, no warnings.
+        """
+        out: dict[str, Any] = {
+            "question": question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_json(provenance=not replay, replay=replay) for c in self.citations],
+        }
+        if replay:
+            out["contexts"] = [h.chunk_id for h in self.contexts]
+            out["mode"] = dict(self.mode)
+            return out
+        out["contexts"] = [h.to_json() for h in self.contexts]
+        out["mode"] = {key: self.mode.get(key, "") for key in MODE_KEYS}
+        out["warnings"] = list(self.warnings)
+        return out
 
 
 REFUSAL_ZH_HANT = "文章中沒有足夠的資訊回答這個問題。"
