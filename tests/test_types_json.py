@@ -3,7 +3,11 @@ log and eval rows; each shape pinned key by key, in order."""
 
 from __future__ import annotations
 
+import pytest
+
 from rag.core.types import Answer, Citation, Hit
+
+pytestmark = pytest.mark.unit
 
 HIT = Hit(
     chunk_id="d1:v1:0",
