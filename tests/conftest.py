@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_openai import FakeOpenAI
 
 from rag.core.config import apply_offline_env
 
@@ -89,3 +90,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "every test module needs exactly one of the markers "
             f"{', '.join(KINDS)} (pytestmark = pytest.mark.<kind>): " + "; ".join(wrong)
         )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible server (tests/fake_openai.py), one per test module."""
+    with FakeOpenAI().running() as srv:
+        yield srv
+
+
+@pytest.fixture
+def fake(server: FakeOpenAI) -> FakeOpenAI:
+    """The module's fake server, its scripted replies and recorded requests cleared."""
+    server.reset()
+    return server

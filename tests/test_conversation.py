@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,18 +56,6 @@ def assistant(db: Path):  # type: ignore[no-untyped-def]
     from rag import Assistant
 
     return Assistant(Settings.from_env({}, db=db))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 # --- offline: merge only real follow-ups --------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,18 +27,6 @@ S1 = "台積電今天公布第三季財報，營收達到新台幣7596億元，�
 HITS = [Hit("c1", "d1", S1, "台積電第三季財報", "2024-10-17", "中央社")]
 HISTORY = [("台積電第三季財報何時公布？", "台積電今天公布第三季財報。[1]")]
 HANG = Reply(delay=60)  # far past any timeout here: the endpoint is hung
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 @pytest.fixture(scope="module", autouse=True)

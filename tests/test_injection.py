@@ -5,7 +5,6 @@ LLM is the fake OpenAI server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,6 @@ HITS_ZH = [
     Hit("c2", "d2", NEWS, "資料中心擴建", "2025-01-01", "中央社"),
 ]
 ZW = "\u200b"  # zero-width space
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 def settings_for(url: str) -> Settings:

@@ -47,18 +47,6 @@ HITS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
-
-
 @pytest.fixture(autouse=True)
 def no_tiktoken(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """tiktoken would download its BPE file: any use of it fails the test."""

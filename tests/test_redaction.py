@@ -10,7 +10,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -49,18 +48,6 @@ def assert_clean(*outputs: object) -> None:
         text = output if isinstance(output, str) else repr(output)
         for secret in SECRETS:
             assert secret not in text, f"{secret} leaked in: {text[:500]}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 @pytest.fixture(scope="module")
