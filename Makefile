@@ -1,4 +1,5 @@
 # Two commands for a user: `make run` and `make test`. Everything works offline.
+# `make check` is the developer's fast inner loop (lint, layers, unit tests).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ export HF_HUB_DISABLE_TELEMETRY ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install run ingest test lint bench clean
+.PHONY: install run ingest check test lint bench clean
 
 install: $(STAMP)
 
@@ -37,9 +38,18 @@ run: install
 		echo "No corpus at $(CORPUS): serving the store at $(DB) (make run CORPUS=/path/to/pages)"; fi; \
 	$(VENV)/bin/rag serve --db "$(DB)" $$corpus
 
+# Unit tests only (pytest -m unit: no store, server, subprocess or browser); under a
+# minute on a 2-core machine.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pytest -q -m unit
+
 test: install
 	bash scripts/install_browser.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 	$(PY) -m eval.gate
 

@@ -1,0 +1,1 @@
+"""Eval sets, judges, reports and every benchmark (`make bench`)."""

@@ -13,23 +13,16 @@ Run: ``python -m eval.bench_answer`` (skips, exit 0, when ../shared is absent).
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from eval import data
+from eval.metrics import rgb_correct
 from rag.answer.extractive import answer_extractive
 from rag.core.types import Answer, Hit
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
 TOP_K = 5
-
-
-def load_rgb(path: Path = RGB) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 class PassageIndex:
@@ -52,18 +45,6 @@ class PassageIndex:
         return hits
 
 
-def answer_ok(answer: Answer, gold: list) -> bool:
-    """RGB's rule on RGB's answer shape (each element a string or a list of aliases)."""
-    from eval.metrics import answer_correct
-
-    facts = [g if isinstance(g, list) else [g] for g in gold]
-    return answer_correct(facts, answer.text, answer.refused)
-
-
-def unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
 def evaluate(rows: list[dict], index: PassageIndex) -> tuple[list[Answer], list[list[Hit]], float]:
     """Answers for every row, the hits they used, and seconds per question."""
     answers, all_hits = [], []
@@ -78,19 +59,22 @@ def evaluate(rows: list[dict], index: PassageIndex) -> tuple[list[Answer], list[
 def run(print_fn: Callable[..., None] = print, rows: list[dict] | None = None) -> dict:
     """Run both stores; return the figures (empty dict with "skipped" when no data)."""
     if rows is None:
-        if not RGB.exists():
-            print_fn(f"skipped: RGB data not found at {RGB} (../shared is absent)")
+        if data.skipped("bench_answer", print_fn, data.RGB_REFINE):
             return {"skipped": True}
-        rows = load_rgb()
-    full_index = PassageIndex(unique([p for r in rows for p in r["positive"] + r["negative"]]))
+        rows = data.load_rgb()
+    rgb = data.RgbPassages.from_rows(rows)
+    full_index = PassageIndex(rgb.texts)
     answers, hits, latency = evaluate(rows, full_index)
-    correct = sum(answer_ok(a, r["answer"]) for a, r in zip(answers, rows, strict=True))
+    correct = sum(
+        rgb_correct(r["answer"], a.text, a.refused) for a, r in zip(answers, rows, strict=True)
+    )
     refused = sum(a.refused for a in answers)
     in_hits = sum(
-        answer_ok(Answer(text="\n".join(h.text for h in hs), refused=False), r["answer"])
+        rgb_correct(r["answer"], "\n".join(h.text for h in hs), refused=False)
         for hs, r in zip(hits, rows, strict=True)
     )
-    neg_index = PassageIndex(unique([p for r in rows for p in r["negative"]]))
+    # Every negative passage, also those that are another question's positive.
+    neg_index = PassageIndex([rgb.texts[i] for i in rgb.negatives])
     neg_answers, _, neg_latency = evaluate(rows, neg_index)
     correct_refusals = sum(a.refused for a in neg_answers)
     n = len(rows)
@@ -114,5 +98,8 @@ def run(print_fn: Callable[..., None] = print, rows: list[dict] | None = None) -
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()
     sys.exit(0)

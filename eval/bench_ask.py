@@ -12,7 +12,7 @@ Offline hash embedder, no LLM (extractive answerer), fresh stores in a temp dir.
 3. The LangChain tutorial retriever (langchain-chroma similarity top 4 over the same hash
    embedder, RecursiveCharacterTextSplitter 1000/200; eval/baseline_langchain.py) over the
    same passages: recall@1/@4, and accuracy of the same extractive answerer on its top 4.
-4. Speed at ~20k chunks (the CRUD-RAG news, eval/crud.py) and, with ``large``, ~100k
+4. Speed at ~20k chunks (the CRUD-RAG news, eval/data.py) and, with ``large``, ~100k
    chunks (RGB passages + the news five times, copies marked so their content differs):
    ingest time, ``retriever.search`` p50/p95, ``Assistant.ask`` p50, the LangChain
    retriever's latency on a store of the same passages, and ``rag ask --json`` batch mode
@@ -32,19 +32,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eval.bench_answer import answer_ok
+from eval import data
+from eval.data import RgbPassages, write_jsonl
+from eval.metrics import hit_rate, percentile, rgb_correct
 from rag.core.config import OFFLINE_ENV, Settings
 from rag.core.types import Answer, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
 RESULTS = ROOT / "bench-results" / "ask.json"
 TOP_K = 5  # the product's default (Settings.top_k)
 LC_K = 4  # the tutorial retriever's k
@@ -71,64 +71,24 @@ def passage_key(text: str) -> str:
     return "p" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def doc_id_for(record_id: str) -> str:
-    """The store doc id of a jsonl record without a url (ingest.pipeline.document_identity)."""
-    return hashlib.sha256(f"id:{record_id}".encode()).hexdigest()[:20]
+def doc_id_of(record: dict, jsonl: Path, line: int) -> str:
+    """The store doc id ingest gives record ``line`` (1-based) of ``jsonl``."""
+    from ingest.models import RawDocument
+    from ingest.pipeline import document_identity, page_from_record
+
+    raw = RawDocument(path=str(jsonl), kind="jsonl", raw_hash="", record=record, line=line)
+    return document_identity(page_from_record(record), raw)
 
 
-@dataclass
-class RgbData:
-    """RGB rows with their passages deduplicated and keyed."""
-
-    questions: list[str]
-    answers: list[list]
-    positives: list[set[str]]  # passage keys per question
-    passages: dict[str, str] = field(default_factory=dict)  # key -> text, first-seen order
-    negatives: list[str] = field(default_factory=list)  # keys of distractor-only passages
-    shared: int = 0  # passages that are a positive of one question and a negative of another
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[dict]) -> RgbData:
-        data = cls(questions=[], answers=[], positives=[])
-        positive_keys: set[str] = set()
-        negative_keys: dict[str, None] = {}
-        for row in rows:
-            data.questions.append(str(row["query"]))
-            data.answers.append(list(row["answer"]))
-            keys = set()
-            for text in row["positive"]:
-                key = passage_key(text)
-                data.passages.setdefault(key, text)
-                keys.add(key)
-            for text in row["negative"]:
-                key = passage_key(text)
-                data.passages.setdefault(key, text)
-                negative_keys[key] = None
-            data.positives.append(keys)
-            positive_keys |= keys
-        data.negatives = [k for k in negative_keys if k not in positive_keys]
-        data.shared = len(negative_keys) - len(data.negatives)
-        return data
+def passage_records(rgb: RgbPassages, indices: Iterable[int] | None = None) -> Iterable[dict]:
+    """jsonl records of the passages (all, or those at ``indices``), keyed by their text."""
+    for i in range(len(rgb.texts)) if indices is None else indices:
+        yield {"id": passage_key(rgb.texts[i]), "text": rgb.texts[i]}
 
 
-def load_rows(path: Path = RGB) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def write_jsonl(path: Path, records: Iterable[dict]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            n += 1
-    return n
-
-
-def passage_records(data: RgbData, keys: Iterable[str] | None = None) -> Iterable[dict]:
-    for key in data.passages if keys is None else keys:
-        yield {"id": key, "text": data.passages[key]}
+def positive_keys(rgb: RgbPassages) -> list[set[str]]:
+    """Each question's positives as jsonl record ids (the LangChain hits' doc ids)."""
+    return [{passage_key(rgb.texts[i]) for i in pos} for pos in rgb.positives]
 
 
 def copied_records(jsonl: Path, copies: int) -> Iterable[dict]:
@@ -145,10 +105,6 @@ def copied_records(jsonl: Path, copies: int) -> Iterable[dict]:
 
 
 # -------------------------------------------------------------------- measuring
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
 
 
 def build_store(jsonl: Path, db: Path) -> tuple[Settings, dict[str, Any]]:
@@ -198,29 +154,27 @@ def warm(fn: Callable[[str], Any], question: str) -> float:
 
 
 def positive_docs(
-    data: RgbData, order: Sequence[str], duplicate_lines: dict[int, str], records: dict
+    rgb: RgbPassages, jsonl: Path, duplicate_lines: dict[int, str], records: dict
 ) -> list[set[str]]:
-    """Each question's positives as store doc ids; ``order`` is the passages' jsonl order.
+    """Each question's positives as store doc ids; the passages are the first records of
+    ``jsonl``, in ``rgb`` order.
 
     A passage that ingest found identical (title + text) to an earlier one was stored
     under that one's doc id.
     """
-    doc_of = {key: duplicate_lines.get(i, doc_id_for(key)) for i, key in enumerate(order, 1)}
-    missing = [key for key, doc in doc_of.items() if doc not in records]
-    if missing:  # the id formula no longer matches ingest: every recall would be wrong
+    doc_of = [
+        duplicate_lines[line] if line in duplicate_lines else doc_id_of(record, jsonl, line)
+        for line, record in enumerate(passage_records(rgb), start=1)
+    ]
+    missing = [doc for doc in doc_of if doc not in records]
+    if missing:  # ingest's identity no longer holds here: every recall would be wrong
         raise RuntimeError(f"{len(missing)} RGB passages have no store record under their id")
-    return [{doc_of[key] for key in keys} for keys in data.positives]
-
-
-def recall(ranked: Sequence[Sequence[str]], positives: Sequence[set[str]], k: int) -> float:
-    """Share of questions with a positive among the first ``k`` of their ranked keys."""
-    hits = sum(bool(pos & set(keys[:k])) for keys, pos in zip(ranked, positives, strict=True))
-    return hits / max(len(positives), 1)
+    return [{doc_of[i] for i in pos} for pos in rgb.positives]
 
 
 def answer_in(hits: Sequence[Hit], gold: list) -> bool:
     """Whether the hits' texts hold every answer element (the answerer's ceiling)."""
-    return answer_ok(Answer(text="\n".join(h.text for h in hits), refused=False), gold)
+    return rgb_correct(gold, "\n".join(h.text for h in hits), refused=False)
 
 
 def langchain_hits(store, question: str, k: int = LC_K) -> list[Hit]:  # type: ignore[no-untyped-def]
@@ -287,110 +241,181 @@ def batch_ask(db: Path, questions: Sequence[str]) -> dict[str, Any]:
 # -------------------------------------------------------------------- sections
 
 
-def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict[str, Any]:
-    """Sections 1-3: quality on RGB through the real pipeline, and the LangChain baseline."""
-    from rag.answer.extractive import answer_extractive
+@dataclass(frozen=True)
+class RgbFiles:
+    """The RGB passages as ingest jsonl: all of them, and the distractors only."""
 
-    data = RgbData.from_rows(rows)
-    n = len(data.questions)
-    full_jsonl, neg_jsonl = work / "rgb-full.jsonl", work / "rgb-neg.jsonl"
-    write_jsonl(full_jsonl, passage_records(data))
-    write_jsonl(neg_jsonl, passage_records(data, data.negatives))
-    out: dict[str, Any] = {
-        "questions": n,
-        "passages": len(data.passages),
-        "distractor_passages": len(data.negatives),
-        "distractors_left_out": data.shared,
-    }
+    rgb: RgbPassages
+    distractors: list[int]  # negatives that are no question's positive
+    full: Path
+    negatives: Path
 
-    # 1. The full store.
-    settings, store = build_store(full_jsonl, work / "rgb-full")
+    def summary(self) -> dict[str, Any]:
+        return {
+            "questions": len(self.rgb.questions),
+            "passages": len(self.rgb.texts),
+            "distractor_passages": len(self.distractors),
+            "distractors_left_out": len(self.rgb.negatives) - len(self.distractors),
+        }
+
+
+def write_rgb_files(rows: Sequence[dict], work: Path) -> RgbFiles:
+    rgb = RgbPassages.from_rows(rows)
+    files = RgbFiles(rgb, rgb.distractors(), work / "rgb-full.jsonl", work / "rgb-neg.jsonl")
+    write_jsonl(files.full, passage_records(rgb))
+    write_jsonl(files.negatives, passage_records(rgb, files.distractors))
+    return files
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One system's answers to the RGB questions, scored against the gold answers."""
+
+    answers: list[Answer]
+    ranked: list[list[str]]  # doc ids of the passages each answer was given, in order
+    correct: list[bool]  # RGB's rule
+    in_top: list[bool]  # those passages' text holds the gold answer (the answerer's ceiling)
+
+    @classmethod
+    def of(cls, answers: list[Answer], hits: Sequence[Sequence[Hit]], gold: list[list]) -> Scored:
+        return cls(
+            answers=answers,
+            ranked=[[h.doc_id for h in hs] for hs in hits],
+            correct=[rgb_correct(g, a.text, a.refused) for a, g in zip(answers, gold, strict=True)],
+            in_top=[answer_in(hs, g) for hs, g in zip(hits, gold, strict=True)],
+        )
+
+    def share(self, flags: Sequence[bool]) -> float:
+        return sum(flags) / len(self.answers)
+
+    @property
+    def refused(self) -> list[bool]:
+        return [a.refused for a in self.answers]
+
+
+@dataclass(frozen=True)
+class FullStore:
+    """Our store of every RGB passage, an Assistant over it, and the questions' positives."""
+
+    settings: Settings
+    assistant: Any  # rag.assistant.Assistant
+    positives: list[set[str]]  # each question's positive passages as store doc ids
+    summary: dict[str, Any]  # ingest summary, chunks per passage, chunk table load time
+
+
+def open_full_store(files: RgbFiles, work: Path) -> FullStore:
+    settings, summary = build_store(files.full, work / "rgb-full")
     assistant, load_s = open_assistant(settings)
     records = assistant.retriever.store.doc_records()
-    positives = positive_docs(data, list(data.passages), store.pop("duplicate_lines"), records)
+    positives = positive_docs(files.rgb, files.full, summary.pop("duplicate_lines"), records)
     chunks_per_doc = [r.n_chunks for r in records.values()]
-    store["multi_chunk_passages"] = sum(c > 1 for c in chunks_per_doc)
-    store["max_chunks_per_passage"] = max(chunks_per_doc, default=0)
-    store["table_load_s"] = round(load_s, 3)
-    out["store"] = store
-    first_ask_ms = warm(assistant.ask, data.questions[0])
-    answers, ask_ms = timed(assistant.ask, data.questions)
-    ranked = [[h.doc_id for h in a.contexts] for a in answers]
-    correct = [answer_ok(a, g) for a, g in zip(answers, data.answers, strict=True)]
+    summary["multi_chunk_passages"] = sum(c > 1 for c in chunks_per_doc)
+    summary["max_chunks_per_passage"] = max(chunks_per_doc, default=0)
+    summary["table_load_s"] = round(load_s, 3)
+    return FullStore(settings, assistant, positives, summary)
+
+
+def bench_ours(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 1: every question through ``Assistant.ask`` on the full store."""
+    store = open_full_store(files, work)
+    questions = files.rgb.questions
+    first_ask_ms = warm(store.assistant.ask, questions[0])
+    answers, ask_ms = timed(store.assistant.ask, questions)
     # Where a positive passage was cut into several chunks, the retrieved chunk may not be
     # the one holding the answer: "answer in top 5" is the stricter, text-level figure.
-    in_top = [answer_in(a.contexts, g) for a, g in zip(answers, data.answers, strict=True)]
-    _, search_ms = timed(lambda q: assistant.retriever.search(q, TOP_K), data.questions)
-    out["ours"] = {
-        "recall@1": recall(ranked, positives, 1),
-        "recall@4": recall(ranked, positives, 4),
-        "recall@5": recall(ranked, positives, TOP_K),
-        "answer_in_top5": sum(in_top) / n,
-        "accuracy": sum(correct) / n,
-        "false_refusal_rate": sum(a.refused for a in answers) / n,
-        "false_refusal_halves": halves([a.refused for a in answers]),
+    ours = Scored.of(answers, [a.contexts for a in answers], files.rgb.answers)
+    _, search_ms = timed(lambda q: store.assistant.retriever.search(q, TOP_K), questions)
+    figures = {
+        "recall@1": hit_rate(ours.ranked, store.positives, 1),
+        "recall@4": hit_rate(ours.ranked, store.positives, 4),
+        "recall@5": hit_rate(ours.ranked, store.positives, TOP_K),
+        "answer_in_top5": ours.share(ours.in_top),
+        "accuracy": ours.share(ours.correct),
+        "false_refusal_rate": ours.share(ours.refused),
+        "false_refusal_halves": halves(ours.refused),
         "accuracy_when_answer_in_top5": (
-            sum(c for c, i in zip(correct, in_top, strict=True) if i) / max(sum(in_top), 1)
+            sum(c for c, i in zip(ours.correct, ours.in_top, strict=True) if i)
+            / max(sum(ours.in_top), 1)
         ),
         "ask_p50_ms": percentile(ask_ms, 50),
         "ask_p95_ms": percentile(ask_ms, 95),
         "search_p50_ms": percentile(search_ms, 50),
         "search_p95_ms": percentile(search_ms, 95),
         "first_ask_ms": round(first_ask_ms, 1),
-        "parts_p50_ms": stage_latency(assistant, data.questions),
+        "parts_p50_ms": stage_latency(store.assistant, questions),
     }
-    out["failures"] = [
+    return {
+        "store": store.summary,
+        "ours": figures,
+        "failures": failures(questions, ours, store.positives),
+        "batch": batch_ask(store.settings.db, questions[:BATCH_QUESTIONS]),
+    }
+
+
+def failures(questions: list[str], scored: Scored, positives: list[set[str]]) -> list[dict]:
+    """The first 50 questions answered wrongly, and whether their top hit was a positive."""
+    return [
         {"question": q, "refused": a.refused, "top1_positive": bool(pos & set(keys[:1]))}
         for q, a, ok, pos, keys in zip(
-            data.questions, answers, correct, positives, ranked, strict=True
+            questions, scored.answers, scored.correct, positives, scored.ranked, strict=True
         )
         if not ok
     ][:50]
-    out["batch"] = batch_ask(settings.db, data.questions[:BATCH_QUESTIONS])
 
-    # 2. Distractors only: every question should be refused.
-    neg_settings, neg_store = build_store(neg_jsonl, work / "rgb-neg")
-    neg_store.pop("duplicate_lines")
-    neg_assistant, _ = open_assistant(neg_settings)
-    neg_answers, _ = timed(neg_assistant.ask, data.questions)
-    refused = [a.refused for a in neg_answers]
-    out["distractors"] = {
-        "store": neg_store,
-        "correct_refusal_rate": sum(refused) / n,
+
+def bench_distractors(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 2: a store of the distractors only, where every question should be refused."""
+    settings, summary = build_store(files.negatives, work / "rgb-neg")
+    summary.pop("duplicate_lines")
+    assistant, _ = open_assistant(settings)
+    answers, _ = timed(assistant.ask, files.rgb.questions)
+    scored = Scored.of(answers, [a.contexts for a in answers], files.rgb.answers)
+    refused = scored.refused
+    return {
+        "store": summary,
+        "correct_refusal_rate": scored.share(refused),
         "correct_refusal_halves": halves(refused),
         # An answer found in the distractors is not always wrong: RGB negatives can hold it.
         "answer_in_contexts_when_not_refused": sum(
-            answer_in(a.contexts, g)
-            for a, g, r in zip(neg_answers, data.answers, refused, strict=True)
-            if not r
+            i for i, r in zip(scored.in_top, refused, strict=True) if not r
         ),
         "answered_examples": [
             {"question": q, "answer": a.text[:200]}
-            for q, a in zip(data.questions, neg_answers, strict=True)
+            for q, a in zip(files.rgb.questions, answers, strict=True)
             if not a.refused
         ][:10],
     }
 
-    # 3. The LangChain tutorial retriever over the same passages, same answerer.
-    lc_store, lc_summary = build_langchain(full_jsonl, work / "rgb-langchain")
-    warm(lambda q: langchain_hits(lc_store, q), data.questions[0])
-    lc_hits, lc_ms = timed(lambda q: langchain_hits(lc_store, q), data.questions)
-    lc_answers = [answer_extractive(q, h) for q, h in zip(data.questions, lc_hits, strict=True)]
-    lc_ranked = [[h.doc_id for h in hits] for hits in lc_hits]
-    out["langchain"] = {
-        "store": lc_summary,
-        "recall@1": recall(lc_ranked, data.positives, 1),
-        "recall@4": recall(lc_ranked, data.positives, LC_K),
-        "answer_in_top4": sum(
-            answer_in(h, g) for h, g in zip(lc_hits, data.answers, strict=True)
-        ) / n,
-        "accuracy": sum(
-            answer_ok(a, g) for a, g in zip(lc_answers, data.answers, strict=True)
-        ) / n,
-        "false_refusal_rate": sum(a.refused for a in lc_answers) / n,
-        "search_p50_ms": percentile(lc_ms, 50),
-        "search_p95_ms": percentile(lc_ms, 95),
-    }  # fmt: skip
+
+def bench_langchain_rgb(files: RgbFiles, work: Path) -> dict[str, Any]:
+    """Section 3: the LangChain tutorial retriever over the same passages, our answerer."""
+    from rag.answer.extractive import answer_extractive
+
+    questions = files.rgb.questions
+    store, summary = build_langchain(files.full, work / "rgb-langchain")
+    warm(lambda q: langchain_hits(store, q), questions[0])
+    hits, search_ms = timed(lambda q: langchain_hits(store, q), questions)
+    answers = [answer_extractive(q, h) for q, h in zip(questions, hits, strict=True)]
+    lc = Scored.of(answers, hits, files.rgb.answers)
+    positives = positive_keys(files.rgb)  # its doc ids are the jsonl record ids
+    return {
+        "store": summary,
+        "recall@1": hit_rate(lc.ranked, positives, 1),
+        "recall@4": hit_rate(lc.ranked, positives, LC_K),
+        "answer_in_top4": lc.share(lc.in_top),
+        "accuracy": lc.share(lc.correct),
+        "false_refusal_rate": lc.share(lc.refused),
+        "search_p50_ms": percentile(search_ms, 50),
+        "search_p95_ms": percentile(search_ms, 95),
+    }
+
+
+def bench_rgb(rows: Sequence[dict], work: Path, print_fn: Print = print) -> dict[str, Any]:
+    """Sections 1-3: quality on RGB through the real pipeline, and the LangChain baseline."""
+    files = write_rgb_files(rows, work)
+    out = {**files.summary(), **bench_ours(files, work)}
+    out["distractors"] = bench_distractors(files, work)
+    out["langchain"] = bench_langchain_rgb(files, work)
     print_rgb(out, print_fn)
     return out
 
@@ -401,10 +426,10 @@ def bench_scale(
     work: Path,
     questions: Sequence[str],
     print_fn: Print = print,
-    data: RgbData | None = None,
+    rgb: RgbPassages | None = None,
 ) -> dict[str, Any]:
     """Ingest ``jsonl`` into a fresh store, then latency of ours and of the tutorial's
-    retriever over the same passages; recall too when ``data`` (RGB) is in the store."""
+    retriever over the same passages; recall too when ``rgb`` is in the store."""
     print_fn(f"[{name}] ingesting {jsonl.name} ...")
     settings, store = build_store(jsonl, work / f"{name}-ours")
     duplicate_lines = store.pop("duplicate_lines")
@@ -426,13 +451,12 @@ def bench_scale(
         "first_ask_ms": round(first_ask_ms, 1),
     }
     out["parts_p50_ms"] = stage_latency(assistant, questions)
-    if data is not None:
-        # The RGB passages are the first records of ``jsonl``, in data.passages order.
+    if rgb is not None:
         records = assistant.retriever.store.doc_records()
-        positives = positive_docs(data, list(data.passages), duplicate_lines, records)
+        positives = positive_docs(rgb, jsonl, duplicate_lines, records)
         ranked = [[h.doc_id for h in hs] for hs in hits]
-        out["recall@1"] = recall(ranked, positives, 1)
-        out["recall@5"] = recall(ranked, positives, TOP_K)
+        out["recall@1"] = hit_rate(ranked, positives, 1)
+        out["recall@5"] = hit_rate(ranked, positives, TOP_K)
     out["batch"] = batch_ask(settings.db, questions[:BATCH_QUESTIONS])
     print_fn(f"[{name}] LangChain tutorial store of the same records ...")
     lc_store, lc_summary = build_langchain(jsonl, work / f"{name}-langchain")
@@ -620,43 +644,41 @@ def halves(flags: list[bool]) -> dict[str, float]:
 
 def run(print_fn: Print = print, large: bool = True) -> dict:
     """Run the benchmark, print tables, write bench-results/ask.json ({} without ../shared)."""
-    if not SHARED.is_dir() or not RGB.exists():
-        print_fn(f"bench_ask: skipped, {RGB} not found (needs ../shared).")
+    if data.skipped("bench_ask", print_fn, data.RGB_REFINE):
         return {}
-    from eval.crud import crud_dir, write_crud_jsonl
     from rag.core.config import apply_offline_env
 
     apply_offline_env()
     started = time.perf_counter()
     load_before = os.getloadavg()
     timings: dict[str, float] = {}
-    rows = load_rows()
-    data = RgbData.from_rows(rows)
+    rows = data.load_rgb()
+    rgb = RgbPassages.from_rows(rows)
     results: dict[str, Any] = {"scale": {}}
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
         results["rgb"] = bench_rgb(rows, work, print_fn)
         timings["rgb_s"] = time.perf_counter() - t0
-        if crud_dir() is None:
+        if data.crud_dir() is None:
             print_fn("bench_ask: CRUD-RAG news not found; speed at 20k/100k chunks skipped.")
         else:
             crud_jsonl = work / "crud.jsonl"
-            write_crud_jsonl(crud_jsonl)
+            data.write_crud_jsonl(crud_jsonl)
             t0 = time.perf_counter()
             results["scale"]["news-20k"] = bench_scale(
-                "news-20k", crud_jsonl, work, data.questions, print_fn
+                "news-20k", crud_jsonl, work, rgb.questions, print_fn
             )
             timings["news_20k_s"] = time.perf_counter() - t0
             if large:
                 big_jsonl = work / "news-100k.jsonl"
                 write_jsonl(
                     big_jsonl,
-                    [*passage_records(data), *copied_records(crud_jsonl, COPIES)],
+                    [*passage_records(rgb), *copied_records(crud_jsonl, COPIES)],
                 )
                 t0 = time.perf_counter()
                 results["scale"]["rgb+news-100k"] = bench_scale(
-                    "rgb+news-100k", big_jsonl, work, data.questions, print_fn, data
+                    "rgb+news-100k", big_jsonl, work, rgb.questions, print_fn, rgb
                 )
                 timings["news_100k_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started

@@ -16,10 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from eval.data import HANDCRAFTED, skipped
 from ingest.decode import decode_bytes
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-HANDCRAFTED = SHARED / "data" / "zh-web-extraction-handcrafted"
 
 
 def char_bag(text: str) -> Counter[str]:
@@ -107,8 +105,7 @@ def _row(name: str, s: dict[str, object]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print both scores; with ``-v`` also the pages where we score worst."""
     argv = sys.argv[1:] if argv is None else argv
-    if not (HANDCRAFTED / "original").is_dir():
-        print(f"skip: ../shared not found ({HANDCRAFTED} is absent); nothing to score")
+    if skipped("bench_clean", print, HANDCRAFTED / "original"):
         return 0
     pages = load_handcrafted()
     print(f"zh-web-extraction-handcrafted: {len(pages)} pages, character-bag P/R/F1")
@@ -125,4 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     raise SystemExit(main())

@@ -15,21 +15,22 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.bench_retrieval import RGB, load_rgb
+from eval import data
+from eval.metrics import hit_rate
 
 
-def evaluate(embedder, path: Path = RGB) -> dict:
+def evaluate(embedder, path: Path | None = None) -> dict:
     """Embed the pool and the queries; return recall@1/@5 and timings."""
-    passages, queries, positives = load_rgb(path)
+    rgb = data.RgbPassages.from_rows(data.load_rgb(path))
+    passages, queries, positives = rgb.texts, rgb.questions, rgb.positives
     t0 = time.perf_counter()
     docs = embedder.embed_documents(passages)
     t_docs = time.perf_counter() - t0
     t0 = time.perf_counter()
     qs = np.stack([embedder.embed_query(q) for q in queries])
     t_queries = time.perf_counter() - t0
-    top = np.argsort(-(qs @ docs.T), axis=1)[:, :5]
-    r1 = np.mean([top[i, 0] in positives[i] for i in range(len(queries))])
-    r5 = np.mean([bool(positives[i] & set(top[i].tolist())) for i in range(len(queries))])
+    top = np.argsort(-(qs @ docs.T), axis=1)[:, :5].tolist()
+    r1, r5 = hit_rate(top, positives, 1), hit_rate(top, positives, 5)
     chars = sum(map(len, passages))
     return {
         "embedder": embedder.config(),
@@ -45,8 +46,7 @@ def evaluate(embedder, path: Path = RGB) -> dict:
 
 def bench_speed(embedder, n: int = 20_000, size: int = 300) -> float:
     """Seconds to embed n chunks of `size` characters cut from the RGB passages."""
-    passages, _, _ = load_rgb()
-    text = "".join(passages)
+    text = "".join(data.RgbPassages.from_rows(data.load_rgb()).texts)
     chunks = [text[(i * size) % (len(text) - size) :][:size] for i in range(n)]
     t0 = time.perf_counter()
     embedder.embed_documents(chunks)
@@ -55,8 +55,7 @@ def bench_speed(embedder, n: int = 20_000, size: int = 300) -> float:
 
 def run(embedder_spec: str = "hash", dim: int | None = None, speed: bool = True) -> dict | None:
     """Entry point for `make bench`; prints the result, or a skip message without ../shared."""
-    if not RGB.exists():
-        print(f"bench_embed: skipped, {RGB} not found (../shared is absent)")
+    if data.skipped("bench_embed", print, data.RGB_REFINE):
         return None
     from rag.core.config import Settings
     from rag.core.embed import HashEmbedder, load_embedder
@@ -82,4 +81,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     main()

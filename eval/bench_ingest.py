@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.crud import FILES, crud_dir, write_crud_jsonl
+from eval import data
+from eval.data import CRUD_FILES, write_crud_jsonl
 from rag.core.config import OFFLINE_ENV, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,7 +209,7 @@ def measure(tmp: Path, print_fn: Callable[[str], None]) -> dict[str, Any]:
     return {
         "corpus": {
             "name": "CRUD-RAG news subset (../shared/data/crud-rag-news)",
-            "files": list(FILES),
+            "files": list(CRUD_FILES),
             "docs": docs,
             "jsonl_mb": round(jsonl.stat().st_size / 1e6, 2),
         },
@@ -334,8 +335,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
 
 def run(print_fn: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the benchmark, print the table, write bench-results/ingest.json; {} without data."""
-    if crud_dir() is None:
-        print_fn("bench_ingest: skipped, ../shared/data/crud-rag-news is not on this machine")
+    if data.skipped("bench_ingest", print_fn, *data.crud_files()):
         return {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
@@ -351,4 +351,7 @@ def run(print_fn: Callable[[str], None] = print) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()

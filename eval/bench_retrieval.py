@@ -10,51 +10,24 @@ per query, measured on that corpus and on ~100k chunks (RGB + CRUD-RAG news cut 
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RGB = SHARED / "data" / "rgb-zh" / "zh_refine.json"
-CRUD = SHARED / "data" / "crud-rag-news"
+from eval import data
+from eval.metrics import hit_rate, percentile
+
 LARGE = 100_000
-
-
-def load_rgb(path: Path = RGB) -> tuple[list[str], list[str], list[set[int]]]:
-    """(passages, questions, positive passage indices per question), deduplicated."""
-    passages: list[str] = []
-    index: dict[str, int] = {}
-    questions: list[str] = []
-    positives: list[set[int]] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            questions.append(row["query"])
-            pos: set[int] = set()
-            for kind in ("positive", "negative"):
-                for text in row[kind]:
-                    if text not in index:
-                        index[text] = len(passages)
-                        passages.append(text)
-                    if kind == "positive":
-                        pos.add(index[text])
-            positives.append(pos)
-    return passages, questions, positives
 
 
 def crud_chunks(size: int = 300) -> list[str]:
     """CRUD-RAG news documents cut into ``size``-character pieces."""
     chunks = []
-    for path in sorted(CRUD.glob("*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            body = line.split("，正文：", 1)[-1].strip()
-            chunks.extend(body[i : i + size] for i in range(0, len(body), size))
+    for line in data.crud_lines():
+        body = data.crud_record(line)["text"]
+        chunks.extend(body[i : i + size] for i in range(0, len(body), size))
     return [c for c in chunks if len(c) > 20]
 
 
@@ -115,32 +88,28 @@ def evaluate(
     depth: int = 10,
 ) -> dict[str, float]:
     """recall@1/@5/@10 and per-query latency (ms, p50/p95) of ``search``."""
-    hits = {1: 0, 5: 0, 10: 0}
-    times = []
-    for question, pos in zip(questions, positives, strict=True):
+    ranked, times = [], []
+    for question in questions:
         t0 = time.perf_counter()
-        ranked = search(question, depth)
+        ranked.append(search(question, depth))
         times.append((time.perf_counter() - t0) * 1000)
-        for k in hits:
-            hits[k] += bool(pos & set(ranked[:k]))
-    n = len(questions)
     return {
-        "r@1": hits[1] / n,
-        "r@5": hits[5] / n,
-        "r@10": hits[10] / n,
-        "p50_ms": float(np.percentile(times, 50)),
-        "p95_ms": float(np.percentile(times, 95)),
+        "r@1": hit_rate(ranked, positives, 1),
+        "r@5": hit_rate(ranked, positives, 5),
+        "r@10": hit_rate(ranked, positives, 10),
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
     }
 
 
 def run(print_fn: Callable[[str], None] = print, large: bool = True) -> dict:
     """Run the benchmark, print a table, return the figures ({} when data is absent)."""
-    if not RGB.exists():
-        print_fn(f"bench_retrieval: skipped, {RGB} not found (needs ../shared).")
+    if data.skipped("bench_retrieval", print_fn, data.RGB_REFINE):
         return {}
     from rag.retrieval.passage_rank import Weights
 
-    passages, questions, positives = load_rgb()
+    rgb = data.RgbPassages.from_rows(data.load_rgb())
+    passages, questions, positives = rgb.texts, rgb.questions, rgb.positives
     r = Retriever(passages)
     no_type = Weights(answer_type=0.0)
     no_facts = Weights(year=0.0, date=0.0, names=0.0)
@@ -164,7 +133,7 @@ def run(print_fn: Callable[[str], None] = print, large: bool = True) -> dict:
         results["methods"][name] = m
         print_fn(_row(name, m))
     print_fn("(langchain baseline returns 4 passages: its r@5 and r@10 are r@4)")
-    if large and CRUD.exists():
+    if large and data.crud_dir() is not None:
         results["large"] = _large(passages, questions, positives, print_fn)
     return results
 
@@ -199,4 +168,7 @@ def _large(passages, questions, positives, print_fn) -> dict:
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     sys.exit(0 if run() is not None else 1)

@@ -19,29 +19,9 @@ from typing import Any
 
 from eval import metrics as m
 from eval.judges import Judge, JudgeError, JudgeUnavailable, judge_answer, make_judge
+from eval.report import SUMMARY_ORDER, compare, format_comparison, write_reports
 from eval.sets_io import EvalItem, SetFormatError, item_json, load_set
 from rag.core.config import Settings
-
-SUMMARY_ORDER = (
-    "questions",
-    "accuracy",
-    "fact_recall",
-    "hit@1",
-    "hit@k",
-    "recall@k",
-    "mrr",
-    "faithfulness",
-    "citation_recall",
-    "citation_precision",
-    "correct_refusal_rate",
-    "false_refusal_rate",
-    "refusal_accuracy",
-    "counterfactual_flag_rate",
-    "counterfactual_fake_rate",
-    "conflict_in_contexts_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
 
 
 def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any]:
@@ -57,10 +37,7 @@ def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any
         "answer": answer.text,
         "refused": answer.refused,
         "latency_ms": round(latency_ms, 1),
-        "citations": [
-            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote}
-            for c in answer.citations
-        ],
+        "citations": [c.to_json(provenance=False) for c in answer.citations],
         "retrieved": [h.doc_id for h in answer.contexts],
         "evidence_ranks": ranks,
         "sentences": [
@@ -186,7 +163,7 @@ def prepare(
     """The items of ``set_name`` and the settings of the store to ask (RGB sets get their
     corpus ingested first: into a temp store unless ``own_store`` is False)."""
     if set_name.startswith("rgb:"):
-        from eval import rgb
+        from eval import data, rgb
 
         task = set_name[4:]
         if task not in rgb.TASKS:
@@ -194,10 +171,10 @@ def prepare(
                 f"unknown RGB set {set_name!r}; use one of "
                 + ", ".join("rgb:" + t for t in rgb.TASKS)
             )
-        source = task.split(":")[0]
-        if not (rgb.RGB_DIR / f"{source}.json").exists():
-            raise FileNotFoundError(f"RGB data not found at {rgb.RGB_DIR} (../shared is absent)")
-        rows = rgb.load_rows(source)[:limit] if limit else rgb.load_rows(source)
+        source = data.rgb_path(task.split(":")[0])
+        if why := data.absent(source):
+            raise FileNotFoundError(why)
+        rows = data.load_rgb(source)[:limit] if limit else data.load_rgb(source)
         corpus = rgb.build(task, rows)
         if own_store:  # replace(), not with_(): with_ ignores None, and env may set a URL
             settings = replace(settings, db=workdir / "db", chroma_url=None)
@@ -211,7 +188,6 @@ def prepare(
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     """``rag eval SET [--judge] [--json] [--report DIR] [--baseline FILE] [--limit N]``."""
-    from eval.report import compare, format_comparison, write_reports
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

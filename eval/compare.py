@@ -29,11 +29,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from eval import data
 from eval import metrics as m
+from eval.data import ROOT, SHARED
 from eval.sets_io import EvalItem
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 RESULTS = ROOT / "bench-results" / "compare.json"
 SAMPLE_SET = ROOT / "eval" / "sets" / "sample_pages.jsonl"
 RGB_LIMIT = 100
@@ -120,11 +120,13 @@ class LangChainAssistant:
         return hits
 
     def ask(self, question: str) -> Any:
+        from dataclasses import replace
+
         from rag.answer.extractive import answer_extractive
 
         answer = answer_extractive(question, self.hits(question))
-        answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
-        return answer
+        mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
+        return replace(answer, mode=mode)
 
 
 # --- building the two systems over one input ------------------------------------------
@@ -314,10 +316,8 @@ def run(
     results: Path = RESULTS,
 ) -> dict[str, Any]:
     """Run the comparison, print the table, write ``results``; {} when ../shared is absent."""
-    if not shared.is_dir():
-        print_fn(f"compare skipped: {shared} is absent (the shared corpus and RGB are needed)")
+    if data.skipped("compare", print_fn, shared):
         return {}
-    from eval.bench_answer import load_rgb
     from eval.judges import make_judge
     from rag.core.config import Settings, apply_offline_env
 
@@ -333,9 +333,9 @@ def run(
         work = Path(tmp)
         if (shared / "corpus").is_dir():
             sets["pages"] = run_pages(shared, sample_set, work, judge, log)
-        rgb_file = shared / "data" / "rgb-zh" / "zh_refine.json"
+        rgb_file = data.rgb_path("zh_refine", shared)
         if rgb_file.exists():
-            rows = load_rgb(rgb_file)[:rgb_limit]
+            rows = data.load_rgb(rgb_file)[:rgb_limit]
             sets["rgb"] = run_rgb("zh_refine", "rgb", rows, work, judge, log)
             sets["distractors"] = run_rgb(
                 "zh_refine:distractors", "distractors", rows, work, judge, log

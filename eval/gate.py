@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+from eval.data import ROOT, SHARED, skipped
+
 CONFIG = Path(__file__).with_name("gate.json")
 
 
@@ -87,8 +87,7 @@ def main(argv: Sequence[str] | None = None, *, shared: Path = SHARED) -> int:
     from rag.core.config import apply_offline_env
 
     apply_offline_env()
-    if not shared.is_dir():
-        print(f"eval gate skipped: {shared} is absent (the shared data is needed)")
+    if skipped("eval gate", print, shared):
         return 0
     config = json.loads(Path(args.config).read_text(encoding="utf-8"))
     rows: list[dict[str, Any]] = []

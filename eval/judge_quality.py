@@ -24,8 +24,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eval import data
 from eval.judges import Judge
-from eval.rgb import RGB_DIR, load_rows
 
 SEED = 7
 MAX_ROWS = 300
@@ -293,10 +293,10 @@ def run(
     """Build the set, judge it with every judge that can run here, print a table."""
     from eval.judges import JudgeUnavailable, make_judge
 
-    if not (RGB_DIR / "zh_refine.json").exists():
-        print_fn(f"skipped: RGB data not found at {RGB_DIR} (../shared is absent)")
+    refine, fact = data.rgb_path("zh_refine"), data.rgb_path("zh_fact")
+    if data.skipped("judge_quality", print_fn, refine, fact):
         return {"skipped": True}
-    examples = build_examples(load_rows("zh_refine"), load_rows("zh_fact"))
+    examples = build_examples(data.load_rgb(refine), data.load_rgb(fact))
     n_unsup = sum(not e.supported for e in examples)
     print_fn(
         f"Judge quality on {len(examples)} RGB-derived sentences "
@@ -340,5 +340,8 @@ HARD_KINDS = {"number_moved", "name_moved"}
 
 
 if __name__ == "__main__":
+    from rag.core.config import apply_offline_env
+
+    apply_offline_env()  # an entry point: offline before any model loads
     run()
     sys.exit(0)

@@ -5,7 +5,7 @@
   checks on names of places and organizations, Chinese quantities and the clause the
   claim changes; Traditional and Simplified compared after ``fold()``.
 - ``nli``: a multilingual NLI cross-encoder (sentence-transformers ``CrossEncoder``),
-  local files only; env RAG_NLI_MODEL names it.
+  local files only; ``Settings.nli_model`` (RAG_NLI_MODEL) names it.
 - ``llm``: an OpenAI-compatible chat model, RAGAS-style (split into claims, verify each
   against the passages, JSON verdicts).
 
@@ -16,7 +16,6 @@ markers against the passages it cites (numbered from 1), one without against all
 from __future__ import annotations
 
 import json
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -24,14 +23,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
+from rag.core.config import DEFAULT_NLI_MODEL
+from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
     from rag.core.config import Settings
 
 JUDGES = ("lexical", "nli", "llm")
-# A widely used multilingual XNLI cross-encoder; used only if it is already on disk.
-DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
 NLI_THRESHOLD = 0.5  # entailment probability needed to call a sentence supported
 _LEAD_IN = re.compile(r"[:：]\s*$")  # "根据检索到的文章：" frames the answer, claims nothing
 
@@ -65,37 +64,18 @@ class Judge(ABC):
 # --- sentences of an answer ---------------------------------------------------------
 
 
-def split_markers(text: str) -> tuple[str, tuple[int, ...]]:
-    """The text without [n] markers, and the marker numbers in order (deduplicated)."""
-    numbers = [
-        int(n) for m in CITATION_MARKER.finditer(text) for n in re.split(r"\D+", m.group(1)) if n
-    ]
-    return CITATION_MARKER.sub("", text).strip(), tuple(dict.fromkeys(numbers))
-
-
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
-    """(sentence, cited numbers) for each claim of ``answer``.
+    """(sentence, cited numbers without repeats) for each claim of ``answer``
+    (``split_claims``: a marker run opening a sentence belongs to the sentence before);
+    sentences without words and lead-in lines ending with a colon are not claims."""
+    from rag.core.text.claims import split_claims
 
-    A marker run opening a sentence ("。[1]" splits there) belongs to the sentence
-    before; lead-in lines ending with a colon are not claims and are skipped.
-    """
-    from rag.core.text.sentences import split_sentences
-
-    raw: list[list[Any]] = []
-    for start, end in split_sentences(answer):
-        piece = answer[start:end]
-        lead = re.match(rf"^(?:\s*{CITATION_MARKER.pattern})+", piece)
-        if lead and raw:
-            raw[-1][1] += lead.group(0)
-            piece = piece[lead.end() :]
-        if CITATION_MARKER.sub("", piece).strip():
-            raw.append([piece, ""])
     out = []
-    for piece, trailing in raw:
-        text, cited = split_markers(piece + trailing)
-        if _LEAD_IN.search(text) and not cited:
+    for claim in split_claims(answer):
+        cited = tuple(dict.fromkeys(claim.numbers))
+        if not claim.text or (_LEAD_IN.search(claim.text) and not cited):
             continue
-        out.append((text, cited))
+        out.append((claim.text, cited))
     return out
 
 
@@ -150,9 +130,7 @@ def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
 
 # --- lexical ------------------------------------------------------------------------
 
-_CN_QUANTITY = re.compile(
-    r"[零〇一二两三四五六七八九十百千万亿]+(?=[人次个名家年天月日倍届位座架艘辆只场项条元块岁周轮组号])"
-)
+_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
 
 
 def _names(folded: str) -> frozenset[str]:
@@ -174,13 +152,14 @@ def _clause_negation_agrees(claim: str, source: str) -> bool:
     one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
     clauses that the claim covers count, and they must cover most of the claim.
     """
-    from rag.answer.verify import negated, overlap
+    from rag.answer.verify import negated
+    from rag.core.text.grams import wording_overlap
     from rag.core.text.sentences import split_sentences
 
     for start, end in split_sentences(source):
         clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
-        matched = "".join(c for c in clauses if overlap(c, claim) >= MIN_CLAUSE_MATCH)
-        if matched and overlap(claim, matched) >= MIN_CLAUSE_COVER:
+        matched = "".join(c for c in clauses if wording_overlap(c, claim) >= MIN_CLAUSE_MATCH)
+        if matched and wording_overlap(claim, matched) >= MIN_CLAUSE_COVER:
             if negated(matched) == negated(claim):
                 return True
     return False
@@ -228,7 +207,7 @@ class NLIJudge(Judge):
     name = "nli"
 
     def __init__(self, model: str | None = None, threshold: float = NLI_THRESHOLD) -> None:
-        self.model_name = model or os.environ.get("RAG_NLI_MODEL") or DEFAULT_NLI_MODEL
+        self.model_name = model or DEFAULT_NLI_MODEL
         self.threshold = threshold
         self._model: Any = None
         self._entail = 0
@@ -241,19 +220,18 @@ class NLIJudge(Judge):
         """Load the model now (fails fast with JudgeUnavailable when it is not on disk)."""
         if self._model is not None:
             return
-        from rag.core.config import apply_offline_env
+        from rag.core.models import load_model
 
-        apply_offline_env()
-        try:
-            from sentence_transformers import CrossEncoder
-
-            model = CrossEncoder(self.model_name, local_files_only=True, device="cpu")
-        except Exception as exc:  # OSError, ValueError, HF errors: all mean "not usable"
-            raise JudgeUnavailable(
-                f"NLI model {self.model_name!r} is not available locally ({type(exc).__name__})."
-                " Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
-                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand); nothing is downloaded."
-            ) from None
+        model, _ = load_model(
+            "cross-encoder",
+            self.model_name,
+            what="NLI model",
+            hint=(
+                ". Set RAG_NLI_MODEL to the folder of a multilingual 3-label NLI cross-encoder"
+                f" (e.g. {DEFAULT_NLI_MODEL}, downloaded beforehand)"
+            ),
+            error=JudgeUnavailable,
+        )
         labels = {int(k): str(v).lower() for k, v in _id2label(model).items()}
         if len(labels) < 2:
             raise JudgeUnavailable(
@@ -326,15 +304,12 @@ class LLMJudge(Judge):
         return f"llm ({self.model} via {endpoint_label(self.settings)})"
 
     def _chat(self, user: str) -> str:
-        from openai import OpenAI, OpenAIError
+        from openai import OpenAIError
+
+        from rag.answer.llm import openai_client
 
         if self._client is None:
-            self._client = OpenAI(
-                base_url=self.settings.llm_base_url,
-                api_key=self.settings.llm_api_key or "not-needed",
-                timeout=self.settings.llm_timeout,
-                max_retries=1,
-            )
+            self._client = openai_client(self.settings, max_retries=1)
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
@@ -397,7 +372,9 @@ def make_judge(name: str, settings: Settings | None = None, **options: Any) -> J
     if name == "lexical":
         return LexicalJudge()
     if name == "nli":
-        judge = NLIJudge(options.get("model"))
+        from rag.core.config import Settings
+
+        judge = NLIJudge(options.get("model") or (settings or Settings.from_env()).nli_model)
         judge.load()  # fail fast, before any question is run
         return judge
     if name == "llm":

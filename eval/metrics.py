@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,6 +79,13 @@ def recall_at_k(ranks: Sequence[int | None], k: int) -> float:
     return sum(r is not None and r <= k for r in ranks) / len(ranks)
 
 
+def hit_rate(ranked: Sequence[Sequence[Hashable]], positives: Sequence[set], k: int) -> float:
+    """Share of questions with one of their positives among their first ``k`` results
+    (what the benchmarks report as RGB recall@k); 0.0 for no questions."""
+    found = sum(bool(pos & set(keys[:k])) for keys, pos in zip(ranked, positives, strict=True))
+    return found / max(len(positives), 1)
+
+
 def reciprocal_rank(ranks: Sequence[int | None]) -> float:
     """1 / rank of the first evidence found (0 when none is)."""
     found = [r for r in ranks if r is not None]
@@ -103,6 +110,12 @@ def fact_recall(facts: Sequence[Alternatives], text: str) -> float:
 def answer_correct(facts: Sequence[Alternatives], text: str, refused: bool) -> bool:
     """RGB's rule: not refused, and every fact (any alias) is in the answer after fold."""
     return not refused and bool(facts) and all(fact_found(a, text) for a in facts)
+
+
+def rgb_correct(gold: Sequence, text: str, refused: bool) -> bool:
+    """``answer_correct`` on RGB's answer shape (each element a string or a list of
+    aliases)."""
+    return answer_correct([g if isinstance(g, list) else [g] for g in gold], text, refused)
 
 
 # --- faithfulness and citations (ALCE) ----------------------------------------------

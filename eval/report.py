@@ -9,6 +9,27 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+# The summary metrics, in the order tables show them.
+SUMMARY_ORDER = (
+    "questions",
+    "accuracy",
+    "fact_recall",
+    "hit@1",
+    "hit@k",
+    "recall@k",
+    "mrr",
+    "faithfulness",
+    "citation_recall",
+    "citation_precision",
+    "correct_refusal_rate",
+    "false_refusal_rate",
+    "refusal_accuracy",
+    "counterfactual_flag_rate",
+    "counterfactual_fake_rate",
+    "conflict_in_contexts_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
 TOLERANCE = 0.02  # a rate that drops by more than this (absolute) is a regression
 LATENCY_FACTOR = 1.5  # latency regresses when it grows by this factor ...
 LATENCY_SLACK_MS = 20.0  # ... and by more than this many milliseconds
@@ -24,8 +45,6 @@ def compare(
     result: dict[str, Any], baseline: dict[str, Any], tolerance: float = TOLERANCE
 ) -> list[dict[str, Any]]:
     """Metric-by-metric comparison with a previous report.json (or its summary)."""
-    from eval.cli import SUMMARY_ORDER
-
     before_all = baseline.get("summary", baseline)
     out = []
     for key in SUMMARY_ORDER:
@@ -75,8 +94,6 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def summary_rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
-    from eval.cli import SUMMARY_ORDER
-
     return [
         (k, result["summary"][k]) for k in SUMMARY_ORDER if result["summary"].get(k) is not None
     ]

@@ -14,19 +14,17 @@ items whose ``evidence`` names the positive passages.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eval.bench_answer import SHARED, load_rgb
+from eval import data
 from eval.sets_io import EvalItem, as_alternatives
 
 if TYPE_CHECKING:
     from rag.core.config import Settings
 
-RGB_DIR = SHARED / "data" / "rgb-zh"
 TASKS = ("zh_refine", "zh_refine:distractors", "zh_int", "zh_fact")
 
 
@@ -35,22 +33,17 @@ class RgbCorpus:
     """Passages to ingest (id -> text) and the items that refer to them by id."""
 
     task: str
-    passages: dict[str, str] = field(default_factory=dict)
+    pool: data.PassagePool = field(default_factory=data.PassagePool)
     items: list[EvalItem] = field(default_factory=list)
-    _by_text: dict[str, str] = field(default_factory=dict)
 
     def add(self, text: str) -> str:
         """Id of ``text`` in the corpus (identical passages are stored once)."""
-        if text not in self._by_text:
-            pid = f"rgb-{len(self.passages)}"
-            self._by_text[text] = pid
-            self.passages[pid] = text
-        return self._by_text[text]
+        return f"rgb-{self.pool.add(text)}"
 
-
-def load_rows(name: str) -> list[dict]:
-    """Rows of ``zh_refine`` / ``zh_int`` / ``zh_fact`` from ../shared."""
-    return load_rgb(RGB_DIR / f"{name}.json")
+    @property
+    def passages(self) -> dict[str, str]:
+        """Passage id -> text, in the order the passages were first added."""
+        return {f"rgb-{i}": text for i, text in enumerate(self.pool.texts)}
 
 
 def _flat(groups: list) -> list[str]:
@@ -98,12 +91,9 @@ def build(task: str, rows: list[dict]) -> RgbCorpus:
 
 def write_jsonl(corpus: RgbCorpus, path: Path) -> dict[int, str]:
     """Write the passages as ingest jsonl; return line number -> passage id."""
-    lines: dict[int, str] = {}
-    with path.open("w", encoding="utf-8") as fh:
-        for number, (pid, text) in enumerate(corpus.passages.items(), start=1):
-            fh.write(json.dumps({"id": pid, "text": text}, ensure_ascii=False) + "\n")
-            lines[number] = pid
-    return lines
+    passages = corpus.passages
+    data.write_jsonl(path, ({"id": pid, "text": text} for pid, text in passages.items()))
+    return dict(enumerate(passages, start=1))
 
 
 def ingest_corpus(

@@ -1,0 +1,1 @@
+"""Ingestion: read pages, remove furniture, chunk on sentences, embed, store."""

@@ -29,10 +29,15 @@ _BOMS = (
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 # XML declarations, and wrapper tags some crawlers add (<text ... encoding="gb2312">).
 _XML_ENCODING = re.compile(rb"""<[?a-z][^>]+\bencoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
-# Bytes that never occur in text: C0 controls other than tab, LF, FF, CR and ESC.
+# Bytes that never occur in text: C0 controls other than tab, LF, FF, CR and ESC (which
+# ISO-2022 encodings use).
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
-_SNIFF = 8192  # how far to look for a meta tag and for binary bytes
-_MAX_CONTROL_RATIO = 0.1  # above this share of control bytes the input is not text
+_CHARSET_SNIFF = 8192  # how far to look for a meta tag or an XML declaration
+# How far to look for binary bytes, and the share of control bytes above which the input
+# is not text: the stricter of the two rules ingest and the upload check once had (a
+# text file has next to none; images, archives and PDFs have NUL bytes early anyway).
+SNIFF_BYTES = 65536
+_MAX_CONTROL_RATIO = 0.05
 _MAX_REPLACED_RATIO = 0.01  # a lenient decode may replace at most this share of chars
 
 
@@ -42,7 +47,7 @@ class DecodeError(ValueError):
 
 def declared_charset(data: bytes) -> str | None:
     """The charset named by an HTML meta tag or XML declaration near the start, or None."""
-    head = data[:_SNIFF]
+    head = data[:_CHARSET_SNIFF]
     match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     return match.group(1).decode("ascii").lower() if match else None
 
@@ -68,14 +73,19 @@ def _strict(data: bytes, codec: str | None) -> str | None:
         return None
 
 
-def _check_not_binary(data: bytes) -> None:
-    """Raise DecodeError when the start of ``data`` looks like a binary file."""
-    head = data[:_SNIFF]
+def binary_reason(data: bytes) -> str | None:
+    """Why ``data`` (or its first SNIFF_BYTES) is not text: NUL bytes, or many control
+    bytes; None when it may be text. A byte-order mark says text (UTF-16 and UTF-32 are
+    full of NUL bytes). The one sniffing rule: ingest and the upload check use it."""
+    if data.startswith(tuple(bom for bom, _ in _BOMS)):
+        return None
+    head = data[:SNIFF_BYTES]
     if b"\x00" in head:
-        raise DecodeError("binary input: contains NUL bytes")
+        return "binary input: contains NUL bytes"
     controls = sum(head.count(bytes([b])) for b in _CONTROL)
     if head and controls / len(head) > _MAX_CONTROL_RATIO:
-        raise DecodeError(f"binary input: {controls} control bytes in the first {len(head)}")
+        return f"binary input: {controls} control bytes in the first {len(head)}"
+    return None
 
 
 def _detect(data: bytes) -> str | None:
@@ -131,7 +141,9 @@ def decode_bytes(data: bytes, *, html: bool = False) -> str:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"invalid {codec} after a byte-order mark: {exc}") from exc
-    _check_not_binary(data)
+    reason = binary_reason(data)
+    if reason:
+        raise DecodeError(reason)
     text = _strict(data, "utf-8")
     if text is not None:
         return text

@@ -212,51 +212,15 @@ def _ingest_locked(
     store: Store,
     progress: Callable[[int], None] | None,
 ) -> IngestReport:
-    from ingest.dedup import from_hex, near_duplicates, signature, to_hex
+    """Repair, then decide and record each input, writing in batches of
+    ``settings.doc_batch`` documents; the report."""
     from rag.core.embed import describe
-    from rag.core.text.injection import find_instructions
 
     started = time.perf_counter()
     report = IngestReport(embedder=describe(store.embedder))
     report.repaired = store.repair()
-    records = store.doc_records()
-    by_raw = {r.raw_hash: r for r in records.values()}
-    by_content = {r.content_hash: r.doc_id for r in records.values()}
-    seen: dict[str, str] = {}  # doc_id -> the input of this run that has it
-    new_signatures: dict[str, object] = {}
-    pending: list[tuple[Article, DocRecord | None, str]] = []
-    touched: list[DocRecord] = []  # same content, new raw bytes: records to rewrite
+    books = Books.of(store.doc_records())
     now = datetime.now(UTC).isoformat(timespec="seconds")
-
-    def flush() -> None:
-        if pending:
-            try:
-                _store_batch(pending, store, settings, now)
-            except StoreError:  # ours: a lost lease or a bug, never an input's fault
-                raise
-            except Exception as exc:  # noqa: BLE001  (Chroma or the embedder failed)
-                # Undo the batch (we hold the lock, so the open journal is ours), name
-                # its inputs, and go on: the committed store is untouched.
-                store.repair()
-                for article, old, _ in pending:
-                    if old is None:
-                        report.added -= 1
-                        records.pop(article.doc_id, None)
-                    else:
-                        report.updated -= 1
-                        records[article.doc_id] = old
-                    by_raw.pop(article.raw_hash, None)
-                    if by_content.get(article.content_hash) == article.doc_id:
-                        del by_content[article.content_hash]
-                    new_signatures.pop(article.doc_id, None)
-                    report.failed.append(
-                        Failure(article.path, f"not stored: {type(exc).__name__}: {exc}")
-                    )
-            pending.clear()
-        if touched:
-            store.update_records(touched)
-            touched.clear()
-
     limit = int(settings.max_file_mb * 1e6)
     for raw in read_raw_documents(paths, max_bytes=limit, skip=Path(settings.db)):
         if progress:
@@ -264,84 +228,204 @@ def _ingest_locked(
         if isinstance(raw, Failure):
             report.failed.append(raw)
             continue
-        known = by_raw.get(raw.raw_hash)
-        if known is not None:  # byte-identical input: no cleaning at all
-            first = seen.setdefault(known.doc_id, raw.where)
-            current = records.get(known.doc_id)
-            if current is not None and current.content_hash != known.content_hash:
-                # The stored version of a document this run already changed.
-                report.conflicts.append(Conflict(_key_of(raw), known.doc_id, first, raw.where))
-                continue
-            if known.path == raw.where:
-                report.unchanged += 1
-            else:
-                report.duplicates += 1
-                report.duplicate_of.append((raw.where, known.doc_id))
-            continue
-        try:
-            page = clean_raw(raw)
-            article = to_article(page, raw)
-        except ValueError as exc:
-            report.failed.append(Failure(raw.where, str(exc)))
-            continue
-        old = records.get(article.doc_id)
-        first = seen.get(article.doc_id)
-        if first is not None:  # this run met the identity already
-            if old is not None and old.content_hash == article.content_hash:
-                report.duplicates += 1
-                report.duplicate_of.append((raw.where, article.doc_id))
-            else:
-                key = identity_key(page, raw)
-                report.conflicts.append(Conflict(key, article.doc_id, first, raw.where))
-            continue
-        seen[article.doc_id] = raw.where
-        same_content = by_content.get(article.content_hash)
-        if old is not None and old.content_hash == article.content_hash:
-            # Same article, new raw bytes (say, a changed ad): metadata only.
-            fresh = replace(old, raw_hash=article.raw_hash, path=article.path)
-            touched.append(fresh)
-            records[old.doc_id] = by_raw[article.raw_hash] = fresh
-            report.unchanged += 1
-            continue
-        if same_content is not None and same_content != article.doc_id:
-            report.duplicates += 1
-            report.duplicate_of.append((raw.where, same_content))
-            continue
-        if flags := find_instructions(article.text):
-            report.instruction_like.append((raw.where, flags[0].phrase))
-        sig = signature(article.text)
-        new_signatures[article.doc_id] = sig
-        placeholder = DocRecord(
-            doc_id=article.doc_id,
-            title=article.title,
-            path=article.path,
-            content_hash=article.content_hash,
-            raw_hash=article.raw_hash,
-            n_chunks=0,
-            version=old.version if old else "",
-            signature=to_hex(sig),
+        outcome = decide(raw, books)
+        book(outcome, books, report)
+        if outcome.kind == STORE and books.waiting >= settings.doc_batch:
+            flush_batch(books, report, store, settings, now)
+    flush_batch(books, report, store, settings, now)
+    _finish(report, books, store)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# What one input comes to (Outcome.kind).
+FAILED = "failed"  # could not be cleaned: reported with the reason
+UNCHANGED = "unchanged"  # stored already, same input
+DUPLICATE = "duplicate"  # the same article as a stored one, under another input
+CONFLICT = "conflict"  # an identity this run met with other content: not stored
+TOUCH = "touch"  # same article, new raw bytes: only its record is rewritten
+STORE = "store"  # new or changed: chunked, embedded and written
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to do with one input (``decide``); ``book`` enters it in the run's books."""
+
+    kind: str
+    where: str  # the input: path, with :line for jsonl
+    doc_id: str = ""  # the document of its identity (all but FAILED)
+    same_as: str = ""  # DUPLICATE: the document it repeats
+    reason: str = ""  # FAILED: why
+    conflict: Conflict | None = None  # CONFLICT
+    article: Article | None = None  # TOUCH, STORE
+    old: DocRecord | None = None  # TOUCH, STORE: its stored record, None when new
+
+
+@dataclass
+class Books:
+    """What one run knows: the stored records as this run changed them, indexes by raw
+    and content hash, which input first had each identity, and what waits to be
+    written."""
+
+    records: dict[str, DocRecord]
+    by_raw: dict[str, DocRecord]
+    by_content: dict[str, str]  # content hash -> doc_id
+    seen: dict[str, str] = field(default_factory=dict)  # doc_id -> this run's first input
+    signatures: dict[str, object] = field(default_factory=dict)  # MinHash of new content
+    pending: list[tuple[Article, DocRecord | None, str]] = field(default_factory=list)
+    touched: list[DocRecord] = field(default_factory=list)  # records to rewrite
+
+    @classmethod
+    def of(cls, records: dict[str, DocRecord]) -> Books:
+        return cls(
+            records,
+            {r.raw_hash: r for r in records.values()},
+            {r.content_hash: r.doc_id for r in records.values()},
         )
-        records[article.doc_id] = by_raw[article.raw_hash] = placeholder
-        by_content[article.content_hash] = article.doc_id
+
+    @property
+    def waiting(self) -> int:
+        """Documents waiting for the next write."""
+        return len(self.pending) + len(self.touched)
+
+
+def decide(raw: RawDocument, books: Books) -> Outcome:
+    """What one input comes to, given what the run knows (``books`` is not changed)."""
+    known = books.by_raw.get(raw.raw_hash)
+    if known is not None:  # byte-identical input: no cleaning at all
+        first = books.seen.get(known.doc_id, raw.where)
+        current = books.records.get(known.doc_id)
+        if current is not None and current.content_hash != known.content_hash:
+            # The stored version of a document this run already changed.
+            conflict = Conflict(_key_of(raw), known.doc_id, first, raw.where)
+            return Outcome(CONFLICT, raw.where, known.doc_id, conflict=conflict)
+        if known.path == raw.where:
+            return Outcome(UNCHANGED, raw.where, known.doc_id)
+        return Outcome(DUPLICATE, raw.where, known.doc_id, same_as=known.doc_id)
+    try:
+        page = clean_raw(raw)
+        article = to_article(page, raw)
+    except ValueError as exc:
+        return Outcome(FAILED, raw.where, reason=str(exc))
+    old = books.records.get(article.doc_id)
+    first = books.seen.get(article.doc_id)
+    if first is not None:  # this run met the identity already
+        if old is not None and old.content_hash == article.content_hash:
+            return Outcome(DUPLICATE, raw.where, article.doc_id, same_as=article.doc_id)
+        conflict = Conflict(identity_key(page, raw), article.doc_id, first, raw.where)
+        return Outcome(CONFLICT, raw.where, article.doc_id, conflict=conflict)
+    if old is not None and old.content_hash == article.content_hash:
+        # Same article, new raw bytes (say, a changed ad): metadata only.
+        return Outcome(TOUCH, raw.where, article.doc_id, article=article, old=old)
+    same_content = books.by_content.get(article.content_hash)
+    if same_content is not None and same_content != article.doc_id:
+        return Outcome(DUPLICATE, raw.where, article.doc_id, same_as=same_content)
+    return Outcome(STORE, raw.where, article.doc_id, article=article, old=old)
+
+
+def book(outcome: Outcome, books: Books, report: IngestReport) -> None:
+    """Book one input's outcome in the run's books and the report."""
+    if outcome.kind == FAILED:
+        report.failed.append(Failure(outcome.where, outcome.reason))
+        return
+    books.seen.setdefault(outcome.doc_id, outcome.where)
+    if outcome.kind == UNCHANGED:
+        report.unchanged += 1
+    elif outcome.kind == DUPLICATE:
+        report.duplicates += 1
+        report.duplicate_of.append((outcome.where, outcome.same_as))
+    elif outcome.kind == CONFLICT:
+        report.conflicts.append(outcome.conflict)  # type: ignore[arg-type]
+    elif outcome.kind == TOUCH:
+        article, old = outcome.article, outcome.old
+        assert article is not None and old is not None
+        fresh = replace(old, raw_hash=article.raw_hash, path=article.path)
+        books.touched.append(fresh)
+        books.records[old.doc_id] = books.by_raw[article.raw_hash] = fresh
+        report.unchanged += 1
+    else:
+        assert outcome.article is not None
+        _stage(outcome.article, outcome.old, books, report)
+
+
+def _stage(article: Article, old: DocRecord | None, books: Books, report: IngestReport) -> None:
+    """Queue a new or changed article for the next batch, under a placeholder record."""
+    from ingest.dedup import signature, to_hex
+    from rag.core.text.injection import find_instructions
+
+    if flags := find_instructions(article.text):
+        report.instruction_like.append((article.path, flags[0].phrase))
+    sig = signature(article.text)
+    books.signatures[article.doc_id] = sig
+    placeholder = DocRecord(
+        doc_id=article.doc_id,
+        title=article.title,
+        path=article.path,
+        content_hash=article.content_hash,
+        raw_hash=article.raw_hash,
+        n_chunks=0,
+        version=old.version if old else "",
+        signature=to_hex(sig),
+    )
+    books.records[article.doc_id] = books.by_raw[article.raw_hash] = placeholder
+    books.by_content[article.content_hash] = article.doc_id
+    if old is None:
+        report.added += 1
+    else:
+        report.updated += 1
+    books.pending.append((article, old, placeholder.signature))
+
+
+def flush_batch(
+    books: Books, report: IngestReport, store: Store, settings: Settings, now: str
+) -> None:
+    """Write the waiting articles as one batch (``_store_batch``), then the rewritten
+    records. A batch that Chroma or the embedder failed on is undone and its inputs
+    reported failed; the run goes on."""
+    if books.pending:
+        try:
+            _store_batch(books.pending, store, settings, now)
+        except StoreError:  # ours: a lost lease or a bug, never an input's fault
+            raise
+        except Exception as exc:  # noqa: BLE001  (Chroma or the embedder failed)
+            # Undo the batch (we hold the lock, so the open journal is ours), name
+            # its inputs, and go on: the committed store is untouched.
+            store.repair()
+            _unbook(books, report, f"not stored: {type(exc).__name__}: {exc}")
+        books.pending.clear()
+    if books.touched:
+        store.update_records(books.touched)
+        books.touched.clear()
+
+
+def _unbook(books: Books, report: IngestReport, reason: str) -> None:
+    """Take the pending batch out of the books and the counts; report its inputs."""
+    for article, old, _ in books.pending:
         if old is None:
-            report.added += 1
+            report.added -= 1
+            books.records.pop(article.doc_id, None)
         else:
-            report.updated += 1
-        pending.append((article, old, placeholder.signature))
-        if len(pending) + len(touched) >= settings.doc_batch:
-            flush()
-    flush()
+            report.updated -= 1
+            books.records[article.doc_id] = old
+        books.by_raw.pop(article.raw_hash, None)
+        if books.by_content.get(article.content_hash) == article.doc_id:
+            del books.by_content[article.content_hash]
+        books.signatures.pop(article.doc_id, None)
+        report.failed.append(Failure(article.path, reason))
+
+
+def _finish(report: IngestReport, books: Books, store: Store) -> None:
+    """Near-duplicates of the new content among the other documents; store totals."""
+    from ingest.dedup import from_hex, near_duplicates
 
     old_signatures = {
         d: from_hex(r.signature)
-        for d, r in records.items()
-        if r.signature and d not in new_signatures
+        for d, r in books.records.items()
+        if r.signature and d not in books.signatures
     }
-    report.near_duplicates = near_duplicates(new_signatures, old_signatures)  # type: ignore[arg-type]
+    report.near_duplicates = near_duplicates(books.signatures, old_signatures)  # type: ignore[arg-type]
     report.documents = store.count_documents()
     report.chunks = store.count_chunks()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _key_of(raw: RawDocument) -> str:

@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from ingest.models import RawDocument
 
+# The accepted input types (file suffix -> reader), for ingest and the UI's upload check.
 KINDS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md", ".jsonl": "jsonl"}
 
 

@@ -1,13 +1,15 @@
 """The question-answering service: retrieval + answering, models and indexes kept loaded.
 
 ``Assistant`` is the reusable object (UI, batch ``rag ask``); ``ask()`` is the one-call
-convenience that builds one for a single question.
+convenience that builds one for a single question. With an LLM, questions go through
+the answering chain (``rag.answer.chain.build_chain``); without one, the extractive
+answerer quotes the passages (no LangChain import, so ``rag ask`` starts sooner).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,14 @@ class Assistant:
     ) -> None:
         """``create``: make an empty store when there is none (the UI, which can ingest
         uploads); otherwise a missing store is a ``StoreError`` naming where it looked."""
-        apply_offline_env()
+        apply_offline_env()  # the library's entry point: offline before any model loads
         self.settings = (settings or Settings.from_env()).with_(db=Path(db) if db else None)
         self.retriever = HybridRetriever.open(self.settings, create=create)
+        self.chain = None  # the LLM answering chain, when an LLM is configured
+        if self.settings.llm_configured:
+            from rag.answer.chain import build_chain
+
+            self.chain = build_chain(self.retriever, self.settings)
 
     @property
     def mode(self) -> dict[str, str]:
@@ -97,11 +104,16 @@ class Assistant:
             yield Delta(answer.text)
             yield answer
             return
-        if self.settings.llm_configured:
-            yield from self._stream_llm(question, history, k, filters)
+        if self.chain is not None:
+            inputs = {"question": question, "history": history, "k": k, "filters": filters}
+            for item in self.chain.stream(inputs):
+                if isinstance(item, Answer):
+                    item = replace(item, mode={**self.mode, **item.mode})
+                yield item
             return
         from rag.analysis.glossary import translate_question
         from rag.answer.chain import extractive_answer
+        from rag.answer.rewrite import answer_lang, standalone_offline
 
         standalone = standalone_offline(question, history)
         lang = answer_lang(question, standalone)
@@ -114,7 +126,8 @@ class Assistant:
             extra = [translation.search, *variants(translation.search)[1:]]
             hits = self.retriever.search(standalone, k, filters, extra_queries=extra)
             answer = extractive_answer(translation.analysis, hits, "en")
-        answer.mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
+        mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
+        answer = replace(answer, mode=mode)
         yield Delta(answer.text)
         yield answer
 
@@ -125,31 +138,6 @@ class Assistant:
         mode = {**self.mode, "llm": "not called (unsupported language)"}
         mode["refusal"] = f"question in {language}"
         return Answer(unsupported_message(language), refused=True, mode=mode)
-
-    def _stream_llm(
-        self, question: str, history: list[Turn], k: int, filters: Filters
-    ) -> Iterator[Delta | Answer]:
-        from rag.answer.chain import rewrite_question, stream_with_llm, translate_query
-        from rag.answer.llm import Deadline
-
-        # One time limit for the LLM calls of this question together (rewrite, translation,
-        # answer, retries); past it, the extractive answer.
-        deadline = Deadline.for_question(self.settings)
-        standalone = rewrite_question(question, history, self.settings, deadline=deadline)
-        # No usable rewrite: search as the offline path would (a follow-up with the
-        # previous topic), answer the question as asked.
-        query = standalone if standalone != question else standalone_offline(question, history)
-        extra = translate_query(standalone, self.settings, deadline=deadline)
-        started = time.monotonic()
-        hits = self.retriever.search(query, k, filters, extra_queries=[extra] if extra else ())
-        deadline = deadline.extended(time.monotonic() - started)  # the limit is the LLM's
-        lang = answer_lang(question, standalone)
-        # Already standalone: passing the history too would rewrite it a second time.
-        stream = stream_with_llm(standalone, hits, self.settings, deadline=deadline, lang=lang)
-        for item in stream:
-            if isinstance(item, Answer):
-                item.mode = {**self.mode, **item.mode}
-            yield item
 
 
 def ask(
@@ -183,28 +171,3 @@ def to_filters(filters: Filters | dict[str, Any] | None) -> Filters:
     if isinstance(sources, str):
         sources = (sources,)
     return Filters(since=filters.get("since"), until=filters.get("until"), sources=tuple(sources))
-
-
-def standalone_offline(question: str, history: Sequence[Turn]) -> str:
-    """Without an LLM, a follow-up (``rag.analysis.followup.is_follow_up``: a pronoun, an elided
-    subject, 那…/…呢) is searched together with the previous question's topic; any
-    other question stands alone, however short."""
-    if not history:
-        return question
-    from rag.analysis.followup import is_follow_up
-
-    if is_follow_up(question):
-        from rag.analysis.query import topic_of
-
-        return f"{topic_of(history[-1][0])} {question}"
-    return question
-
-
-def answer_lang(question: str, standalone: str) -> str:
-    """The language to answer in: the user's question's, not that of the text searched
-    (a merged follow-up or a rewrite); the standalone text only breaks a tie (a question
-    of characters shared by both scripts)."""
-    from rag.core.text.lang import detect_lang
-
-    tie = detect_lang(standalone)
-    return detect_lang(question, default_zh=tie if tie != "en" else "zh-Hans")

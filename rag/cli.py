@@ -270,44 +270,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"rag ask: {exc}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps(answer_json(question, answer), ensure_ascii=False), flush=True)
+            print(json.dumps(answer.to_json(question), ensure_ascii=False), flush=True)
         else:
             print_answer(question, answer)
     return status
-
-
-def answer_json(question: str, answer) -> dict:  # type: ignore[no-untyped-def]
-    """The ``rag ask --json`` contract."""
-    return {
-        "question": question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "title": c.title,
-                "source": c.source,
-                "published": c.published,
-                "url": c.url,
-                "quote": c.quote,
-            }
-            for c in answer.citations
-        ],
-        "contexts": [
-            {
-                "rank": h.rank,
-                "doc_id": h.doc_id,
-                "chunk_id": h.chunk_id,
-                "title": h.title,
-                "text": h.text,
-                "score": round(h.score, 6),
-            }
-            for h in answer.contexts
-        ],
-        "mode": {key: answer.mode.get(key, "") for key in ("embedder", "retrieval", "llm")},
-        "warnings": list(answer.warnings),
-    }
 
 
 def print_answer(question: str, answer) -> None:  # type: ignore[no-untyped-def]

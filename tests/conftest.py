@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_openai import FakeOpenAI
 
 from rag.core.config import apply_offline_env
 
@@ -69,3 +70,37 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+
+
+KINDS = ("unit", "integration", "e2e")  # the markers registered in pyproject.toml
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test that does not say what it is: exactly one of KINDS, set by its
+    module's ``pytestmark`` (so ``-m unit`` never misses or wrongly picks a test)."""
+    wrong = sorted(
+        {
+            f"{item.path.name}: {', '.join(kinds) or 'no kind'}"
+            for item in items
+            if len(kinds := [k for k in KINDS if item.get_closest_marker(k)]) != 1
+        }
+    )
+    if wrong:
+        raise pytest.UsageError(
+            "every test module needs exactly one of the markers "
+            f"{', '.join(KINDS)} (pytestmark = pytest.mark.<kind>): " + "; ".join(wrong)
+        )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible server (tests/fake_openai.py), one per test module."""
+    with FakeOpenAI().running() as srv:
+        yield srv
+
+
+@pytest.fixture
+def fake(server: FakeOpenAI) -> FakeOpenAI:
+    """The module's fake server, its scripted replies and recorded requests cleared."""
+    server.reset()
+    return server

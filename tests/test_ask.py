@@ -11,8 +11,10 @@ import pytest
 
 from ingest.pipeline import ingest
 from rag.core.config import Settings
+from tests.shared_data import need
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 
 ARTICLES = [
@@ -157,12 +159,11 @@ def test_rag_ask_batch_json_contract(store_db):
     assert set(first["contexts"][0]) >= {"rank", "doc_id", "chunk_id", "title", "text", "score"}
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared not found: sample corpus absent")
 def test_sample_pages_answers_and_furniture_refusals(tmp_path):
     from rag import Assistant
 
     db = tmp_path / "db"
-    ingest([SHARED / "corpus"], Settings.from_env({}, db=db, embedder="hash"))
+    ingest([need("corpus")], Settings.from_env({}, db=db, embedder="hash"))
     assistant = Assistant(Settings.from_env({}, db=db))
     answered = assistant.ask("川普透過哪個平台宣佈允許H200出口？")
     assert "Truth Social" in answered.text and answered.citations

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from eval import bench_ask
+from eval import bench_ask, data
 from eval.bench_ask import (
-    RgbData,
     bench_rgb,
     copied_records,
     halves,
     passage_key,
-    recall,
+    positive_keys,
     summary_rows,
-    write_jsonl,
 )
+from eval.data import RgbPassages, write_jsonl
+from eval.metrics import hit_rate
+
+pytestmark = pytest.mark.integration
 
 # Invented facts (no corpus text): one positive each; q3's negative is q1's positive.
 ROWS = [
@@ -45,12 +47,12 @@ ROWS = [
 ]
 
 
-def test_rgb_data_dedupes_and_keeps_distractors_apart() -> None:
-    data = RgbData.from_rows(ROWS)
-    assert len(data.passages) == 5  # 3 positives + 2 distinct negatives
-    assert data.shared == 1  # q1's positive is q3's negative: not a distractor
-    assert len(data.negatives) == 2
-    assert data.positives[0] == {passage_key(ROWS[0]["positive"][0])}
+def test_rgb_passages_dedupe_and_keep_distractors_apart() -> None:
+    rgb = RgbPassages.from_rows(ROWS)
+    assert len(rgb.texts) == 5  # 3 positives + 2 distinct negatives
+    assert len(rgb.negatives) == 3  # q1's positive is q3's negative ...
+    assert len(rgb.distractors()) == 2  # ... so not a distractor
+    assert positive_keys(rgb)[0] == {passage_key(ROWS[0]["positive"][0])}
 
 
 def test_halves_split_odd_and_even_questions() -> None:
@@ -58,8 +60,8 @@ def test_halves_split_odd_and_even_questions() -> None:
 
 
 def test_recall_and_copies(tmp_path: Path) -> None:
-    assert recall([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 1) == 0.0
-    assert recall([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 2) == 0.5
+    assert hit_rate([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 1) == 0.0
+    assert hit_rate([["a", "b"], ["c", "d"]], [{"b"}, {"x"}], 2) == 0.5
     src = tmp_path / "in.jsonl"
     write_jsonl(src, [{"id": "a", "text": "正文"}])
     copies = list(copied_records(src, 3))
@@ -85,8 +87,7 @@ def test_bench_rgb_end_to_end(tmp_path: Path) -> None:
 
 
 def test_run_skips_without_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(bench_ask, "SHARED", tmp_path / "absent")
-    monkeypatch.setattr(bench_ask, "RGB", tmp_path / "absent" / "zh_refine.json")
+    monkeypatch.setattr(data, "RGB_REFINE", tmp_path / "absent" / "zh_refine.json")
     lines: list[str] = []
     assert bench_ask.run(lines.append) == {}
     assert "skipped" in lines[0]

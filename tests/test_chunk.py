@@ -1,8 +1,12 @@
 """Sentence splitting and chunking: offsets exact, sentences whole, overlap in sentences."""
 
+import pytest
+
 from ingest.chunk import chunk_article, chunk_spans
 from ingest.models import Article
 from rag.core.text.sentences import split_sentences
+
+pytestmark = pytest.mark.unit
 
 
 def _sentences(text: str) -> list[str]:
@@ -76,3 +80,33 @@ def test_chunk_article_offsets_and_versioned_ids():
     assert [c.chunk_id for c in chunks] == ["d1:abcdef012345:0"]
     assert text[chunks[0].start : chunks[0].end] == chunks[0].text
     assert chunks[0].title == "標題" and chunks[0].published == "2025-08-22"
+
+
+def test_cut_long_chunk_rule_soft_breaks_else_hard():
+    from rag.core.text.sentences import cut_long
+
+    text = "甲" * 30 + "，" + "乙" * 30 + "丙" * 50
+    # The last comma in reach leaves at least half the size: cut after it.
+    assert cut_long(text, 0, len(text), 40) == [(0, 31), (31, 71), (71, 111)]
+    # Pieces cover the sentence exactly and none is longer than the size.
+    pieces = cut_long(text, 0, len(text), 25)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(e - s <= 25 for s, e in pieces)
+    assert cut_long("短句", 0, 2, 40) == [(0, 2)]
+
+
+def test_cut_long_quote_rule_keeps_numbers_whole_and_skips_spaces():
+    from rag.core.text.sentences import QUOTE_BREAKS, cut_long
+
+    text = "公告" * 9 + "2022-03-15以后" + "内" * 20
+    # The chunk rule cuts hard at 20 characters, inside the date (20|22-03-15).
+    assert cut_long(text, 0, len(text), 20)[0] == (0, 20)
+    quote = cut_long(text, 0, len(text), 20, breaks=QUOTE_BREAKS, whole_tokens=True)
+    assert quote[0] == (0, 18)  # moved back out of the date
+    assert text[quote[1][0] : quote[1][1]].startswith("2022-03-15")
+    # After a cut, the next piece starts past the whitespace.
+    text = "公告" * 5 + "，  " + "内" * 30
+    assert cut_long(text, 0, len(text), 20, breaks=QUOTE_BREAKS, shortest=6)[1][0] == 11
+    skipped = cut_long(text, 0, len(text), 20, breaks=QUOTE_BREAKS, shortest=6, skip_space=True)
+    assert skipped[:2] == [(0, 11), (13, 33)]

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 from html import unescape
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,9 @@ from ingest.clean import (
     split_paragraphs,
 )
 from ingest.furniture import cut_glued_related, furniture_reason, is_prose, source_from_line
+from tests.shared_data import need
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+pytestmark = pytest.mark.unit
 
 BODY = (
     "小鎮圖書館昨日宣布延長開放時間，週末將開放到晚上九點，方便上班族借閱書籍。",
@@ -209,15 +209,8 @@ def test_line_rules() -> None:
 # --- Real pages from ../shared: key phrases, counts and thresholds only. ---
 
 
-def _shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"../shared not found: {path} is absent")
-    return path
-
-
 def test_sample_000() -> None:
-    page = clean_page(_shared("corpus", "000_463c0cc5509e6f6f.txt").read_bytes(), "txt")
+    page = clean_page(need("corpus", "000_463c0cc5509e6f6f.txt").read_bytes(), "txt")
     assert page.title.startswith("輝達挑戰還沒完")
     assert page.published == "2025-12-09T21:30"
     assert len(page.paragraphs) == 9
@@ -229,7 +222,7 @@ def test_sample_000() -> None:
 
 
 def test_sample_004() -> None:
-    page = clean_page(_shared("corpus", "004_033cb7a46781a2ac.txt").read_bytes(), "txt")
+    page = clean_page(need("corpus", "004_033cb7a46781a2ac.txt").read_bytes(), "txt")
     assert page.title.startswith("中國勸退企業買H20")
     assert page.published == "2025-08-22"
     assert page.byline is not None and page.byline.startswith("記者")
@@ -248,7 +241,7 @@ SAMPLE_HASHES = {"000": "42fae364eea21376", "004": "497cd84d8f63c409"}
 
 def test_samples_are_verbatim_and_stable() -> None:
     for name in ("000_463c0cc5509e6f6f.txt", "004_033cb7a46781a2ac.txt"):
-        raw = _shared("corpus", name).read_text(encoding="utf-8")
+        raw = need("corpus", name).read_text(encoding="utf-8")
         page = clean_text_dump(raw)
         assert all(p in raw for p in page.paragraphs)  # verbatim: each paragraph is in the page
         digest = hashlib.sha256(page.text.encode("utf-8")).hexdigest()[:16]
@@ -256,7 +249,7 @@ def test_samples_are_verbatim_and_stable() -> None:
 
 
 def test_handcrafted_benchmark_reaches_the_target() -> None:
-    _shared("data", "zh-web-extraction-handcrafted", "original")
+    need("data", "zh-web-extraction-handcrafted", "original")
     from eval.bench_clean import ours, score_handcrafted
 
     scores = score_handcrafted(ours)
@@ -265,7 +258,7 @@ def test_handcrafted_benchmark_reaches_the_target() -> None:
 
 
 def test_readability_pages_regression() -> None:
-    root = _shared("data", "readability-zh-pages")
+    root = need("data", "readability-zh-pages")
     from eval.bench_clean import bag_prf
 
     for folder in ("gmw", "qq", "youth", "pixnet"):
@@ -275,7 +268,7 @@ def test_readability_pages_regression() -> None:
 
 
 def test_gne_pages_regression() -> None:
-    root = _shared("data", "gne-news-html")
+    root = need("data", "gne-news-html")
     from eval.bench_clean import bag_prf
 
     scores = []

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from eval.compare import SYSTEMS, LangChainAssistant, format_table, run
+
+pytestmark = pytest.mark.integration
 
 # Synthetic text (invented): a bridge article, and RGB-shaped rows about it.
 ARTICLE = (
@@ -70,15 +74,15 @@ class FakeStore:
 def test_langchain_assistant_converts_chunks_and_answers() -> None:
     body = ARTICLE.split("\n\n")[3]
     store = FakeStore([FakeDoc(body, {"id": "rgb-3"}, id="uuid-1"), FakeDoc("无关的文字。", {})])
-    assistant = LangChainAssistant(store, k=4)
+    assistant = LangChainAssistant(store, k=3)  # not the store's default k
     hits = assistant.hits("滨江大桥哪天正式通车？")
-    assert store.asked_k == 4
+    assert store.asked_k == 3
     assert [h.doc_id for h in hits] == ["rgb-3", ""]
     assert hits[0].chunk_id == "uuid-1" and hits[1].chunk_id == "#2"
     assert [h.rank for h in hits] == [1, 2] and hits[0].end == len(body)
     answer = assistant.ask("滨江大桥哪天正式通车？")
     assert not answer.refused and "5月20日" in answer.text and "[1]" in answer.text
-    assert answer.mode["retrieval"].endswith("k=4")
+    assert answer.mode["retrieval"].endswith("k=3")
 
 
 def test_format_table_drops_rows_without_values() -> None:
@@ -110,14 +114,17 @@ def test_end_to_end_on_synthetic_data(tmp_path: Path) -> None:
     )
     printed: list[str] = []
     results = tmp_path / "out" / "compare.json"
-    out = run(printed.append, shared=shared, sample_set=qset, results=results)
+    out = run(printed.append, shared=shared, sample_set=qset, rgb_limit=1, results=results)
     assert set(out["summary"]) == {"pages", "rgb", "distractors"}
     for systems in out["summary"].values():
         assert set(systems) == set(SYSTEMS)
         assert systems["ours"]["k"] == 5 and systems["langchain"]["k"] == 4
     pages = out["summary"]["pages"]
     assert pages["ours"]["accuracy"] == 1.0 and pages["ours"]["refusal:unanswerable"] == 1.0
-    assert out["summary"]["rgb"]["langchain"]["hit@4"] == 1.0  # 4 passages: all retrieved
-    assert out["summary"]["distractors"]["ours"]["questions"] == 2
-    assert json.loads(results.read_text(encoding="utf-8"))["rgb_limit"] == 100
+    # rgb_limit=1: the first RGB row only, its 2 passages (both retrieved at k=4).
+    rgb = out["summary"]["rgb"]
+    assert rgb["ours"]["questions"] == rgb["langchain"]["questions"] == 1
+    assert rgb["langchain"]["store_docs"] == 2 and rgb["langchain"]["hit@4"] == 1.0
+    assert out["summary"]["distractors"]["ours"]["questions"] == 1
+    assert json.loads(results.read_text(encoding="utf-8"))["rgb_limit"] == 1
     assert any("pages/ours" in line for line in printed)

@@ -4,6 +4,8 @@ import pytest
 
 from rag.core.config import Settings
 
+pytestmark = pytest.mark.unit
+
 
 def test_environment_values_take_their_field_types_and_flags_win():
     env = {"RAG_CHUNK_SIZE": "400", "RAG_MAX_FILE_MB": "2.5", "RAG_DB": "/data/store"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,8 @@ from fake_openai import FakeOpenAI, Reply
 from ingest.pipeline import ingest
 from rag.core.config import Settings
 from rag.core.types import REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 RAG = [sys.executable, "-m", "rag.cli"]
@@ -55,18 +56,6 @@ def assistant(db: Path):  # type: ignore[no-untyped-def]
     from rag import Assistant
 
     return Assistant(Settings.from_env({}, db=db))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 # --- offline: merge only real follow-ups --------------------------------------------------
@@ -143,7 +132,7 @@ def test_rewrite_that_drops_the_key_terms_is_not_used(fake: FakeOpenAI, db: Path
 
 
 def test_rewrite_that_keeps_the_key_terms_is_used(fake: FakeOpenAI) -> None:
-    from rag.answer.chain import rewrite_question
+    from rag.answer.rewrite import rewrite_question
 
     settings = llm_settings(fake.url, Path("unused"))
     fake.push(Reply(text="记忆体的库存呢？"))

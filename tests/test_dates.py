@@ -4,6 +4,8 @@ import pytest
 
 from rag.core.text.dates import find_date, parse_date
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -44,3 +46,39 @@ def test_find_date_gives_the_span() -> None:
     iso, (start, end) = find_date("更新：2024年2月29日 早上")
     assert iso == "2024-02-29"
     assert "更新：2024年2月29日 早上"[start:end].startswith("2024")
+
+
+def test_find_dates_partial_dates_most_specific_first_and_blanked() -> None:
+    from rag.core.text.dates import Date, find_dates
+
+    text = "2022年7月31日开幕，8月闭幕，jul 9 与 31日"
+    found, rest = find_dates(text)
+    assert [d for d, _ in found] == [
+        Date(2022, 7, 31),
+        Date(None, 8, None),
+        Date(None, 7, 9),
+        Date(None, None, 31),
+    ]
+    for _, (start, end) in found:
+        assert rest[start:end].strip() == ""  # blanked, offsets kept
+    assert len(rest) == len(text)
+    assert find_dates("31日元")[0] == []  # a price, not a day
+    assert Date(None, 7, 31).agrees(Date(2022, 7, 31)) and not Date(None, 8, 31).agrees(
+        Date(2022, 7, 31)
+    )
+    assert Date(2022, 7, None).label() == "2022年7月"
+
+
+def test_year_and_the_ranking_cues() -> None:
+    from rag.core.text.dates import DATE_CUE, YEAR, YEAR_CUE
+
+    assert [m.group("y") for m in YEAR.finditer("2022年与2023, 不是2022.5或2022%")] == [
+        "2022",
+        "2023",
+    ]
+    for text in ("7月31日", "2022-07-31", "sept. 9 ", "jul 31"):
+        assert DATE_CUE.search(text), text
+    for text in ("7月", "2022年", "july"):
+        assert not DATE_CUE.search(text), text
+    assert YEAR_CUE.search("2022 年") and YEAR_CUE.search("in 2022.")
+    assert not YEAR_CUE.search("h2022x") and not YEAR_CUE.search("1899年")

@@ -6,6 +6,8 @@ import pytest
 
 from ingest.decode import DecodeError, declared_charset, decode_bytes
 
+pytestmark = pytest.mark.unit
+
 TEXT = "記者報導：晶片出口管制的新聞內容，臺灣與中國市場。" * 5
 SIMPLIFIED = "记者报道：芯片出口管制的新闻内容，这是一段简体中文测试文字。" * 5
 
@@ -77,3 +79,20 @@ def test_binary_input_is_rejected(data: bytes, reason: str) -> None:
 
 def test_decode_error_is_a_value_error() -> None:
     assert issubclass(DecodeError, ValueError)
+
+
+def test_binary_reason_is_the_one_sniffing_rule() -> None:
+    import codecs
+
+    from ingest.decode import SNIFF_BYTES, binary_reason
+
+    assert binary_reason("中文\n\tok\f\r".encode()) is None
+    assert binary_reason(b"") is None
+    assert binary_reason("彩色\x1b[31m紅\x1b[0m".encode()) is None  # ESC: ISO-2022, ANSI
+    assert binary_reason(codecs.BOM_UTF16_LE + "中文".encode("utf-16-le")) is None
+    assert "NUL" in (binary_reason("news".encode("utf-16-le")) or "")  # no mark: binary
+    # More than 5% control bytes is not text; 5% is.
+    assert binary_reason(b"\x01" + b"a" * 19) is None
+    assert "2 control bytes in the first 21" in (binary_reason(b"\x01\x02" + b"a" * 19) or "")
+    # Only the first SNIFF_BYTES are looked at.
+    assert binary_reason(b"a" * SNIFF_BYTES + b"\x00") is None

@@ -25,6 +25,8 @@ from rag.core.embed import (
     load_embedder,
 )
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 MISSING = "no-such-org/no-such-model-for-tests"
 
@@ -98,6 +100,39 @@ def test_hash_is_deterministic_across_processes() -> None:
     assert runs[0] == runs[1]
     here = [round(float(x), 6) for x in HashEmbedder().embed_query(TRAD)]
     assert here == runs[0]
+
+
+# Vectors of the hash embedder as it stood when stores were built (sparse: index -> value,
+# 7 significant digits). A store's vectors must never change: a changed embedder under
+# the same name would mix two vector spaces in one collection.
+FROZEN = {
+    # Traditional, full-width Latin and digits, a code: t2s, NFKC and case folding.
+    "輝達H20晶片，臺灣ＴＳＭＣ２０２５": {
+        34: 0.1943026, 53: 0.0971513, 81: -0.3289829, 88: -0.1943026, 104: -0.1943026,
+        110: 0.1943026, 126: -0.0971513, 150: -0.0971513, 151: -0.0971513, 152: 0.1943026,
+        165: 0.0971513, 191: -0.0971513, 211: 0.0971513, 308: -0.0971513, 334: 0.4077658,
+        367: 0.1943026, 369: -0.1943026, 442: -0.1943026, 477: -0.0971513, 503: -0.0971513,
+        517: 0.0971513, 529: -0.0971513, 548: -0.1943026, 551: -0.0971513, 553: 0.0971513,
+        664: -0.1943026, 670: 0.0971513, 727: -0.1943026, 735: -0.0971513, 781: 0.0971513,
+        805: 0.1943026, 874: -0.0971513, 877: -0.0971513, 908: -0.0971513, 933: -0.0971513,
+        939: 0.0971513, 961: -0.0971513, 968: 0.0971513, 1015: -0.0971513, 1019: 0.1644915,
+        1020: 0.0971513,
+    },
+    # A lone surrogate (a broken "\\ud800" escape in a jsonl record) is dropped.
+    "臺灣\ud800晶片": {
+        104: -0.4364358, 110: 0.4364358, 369: -0.4364358, 544: -0.2182179, 548: -0.4364358,
+        551: -0.2182179, 587: -0.2182179, 839: -0.2182179, 1020: 0.2182179,
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("text", list(FROZEN))
+def test_hash_vectors_are_frozen(text: str) -> None:
+    emb = HashEmbedder()
+    for vector in (emb.embed_documents([text])[0], emb.embed_query(text)):
+        nonzero = np.flatnonzero(vector)
+        assert [int(i) for i in nonzero] == list(FROZEN[text])
+        np.testing.assert_allclose(vector[nonzero], list(FROZEN[text].values()), rtol=1e-6)
 
 
 def test_hash_config_round_trip() -> None:
@@ -175,17 +210,85 @@ def test_missing_model_fails_fast_and_clearly() -> None:
         load_embedder("/no/such/model/dir", default_model=MISSING)
 
 
-def test_missing_model_fails_fast_without_offline_env() -> None:
-    # The module itself must go offline; the caller's environment may not have done so.
-    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
-    code = (
-        "import time; from rag.core.embed import SentenceTransformerEmbedder, "
-        "EmbedderUnavailable\n"
+# Prepended to subprocess code: every name lookup beyond this machine is recorded and
+# refused, so a test sees what a model load asked of the network.
+NO_NETWORK = """
+import socket
+asked = []
+_lookup = socket.getaddrinfo
+def _refuse(host, *args, **kwargs):
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return _lookup(host, *args, **kwargs)
+    asked.append(host)
+    raise OSError("no network in this test")
+socket.getaddrinfo = _refuse
+"""
+
+
+def _env_without_offline_vars() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
+
+
+def _hub_cache(root: Path, model: Path) -> tuple[Path, str]:
+    """(cache folder, model id): ``model`` laid out as the Hugging Face cache holds a
+    downloaded model, so it loads by name as a cached hub model does."""
+    name, commit = "tiny-org/tiny-st", "0123456789abcdef0123456789abcdef01234567"
+    repo = root / "hub" / "models--tiny-org--tiny-st"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    shutil.copytree(model, repo / "snapshots" / commit)
+    return root / "hub", name
+
+
+def test_entry_points_go_offline_before_models_load(tiny_st_model: Path, tmp_path: Path) -> None:
+    """The CLI and the Python API set the offline environment themselves: started from
+    an environment without it, they load a cached hub model without asking the network
+    (huggingface_hub otherwise calls home, even with ``local_files_only``) and fail
+    fast on a missing one."""
+    cache, name = _hub_cache(tmp_path, tiny_st_model)
+    env = _env_without_offline_vars()
+    env["HF_HUB_CACHE"] = str(cache)
+    corpus = tmp_path / "a.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "title": "t", "text": SIMP}) + "\n", "utf-8")
+    db, other = tmp_path / "db", tmp_path / "other"
+    code = NO_NETWORK + (
+        "import json, time\n"
+        "from rag.cli import main\n"
+        f"ok = main(['ingest', {str(corpus)!r}, '--db', {str(db)!r}, '--embedder', {name!r}])\n"
         "t = time.perf_counter()\n"
-        f"try:\n    SentenceTransformerEmbedder({MISSING!r})\n"
-        "except EmbedderUnavailable:\n    print(time.perf_counter() - t)\n"
+        f"missing = main(['ingest', {str(corpus)!r}, '--db', {str(other)!r},"
+        f" '--embedder', {MISSING!r}])\n"
+        "print(json.dumps([ok, missing, time.perf_counter() - t, asked]))\n"
     )
-    assert float(_run(code, env)) < 10
+    ok, missing, seconds, asked = json.loads(_run(code, env).splitlines()[-1])
+    assert (ok, missing, asked) == (0, 2, [])
+    assert seconds < 10  # guards the ~70 s hub retry loop
+    code = NO_NETWORK + (
+        "from rag import ask\n"
+        f"answer = ask({SIMP!r}, db={str(db)!r})\n"
+        "print(asked, answer.mode['embedder'])\n"
+    )
+    out = _run(code, env).splitlines()[-1]
+    assert out == f"[] sentence-transformers: {name} (32-d)", out
+
+
+def test_library_code_leaves_the_environment_alone(tiny_st_model: Path, tmp_path: Path) -> None:
+    """Opening a store and loading a model do not change ``os.environ``: going offline
+    is the entry point's choice (a library must not rewrite its host's environment)."""
+    env = _env_without_offline_vars()
+    env["HF_HUB_OFFLINE"] = "1"  # this process is no entry point: keep it off the network
+    code = (
+        "import os\n"
+        "from pathlib import Path\n"
+        "from rag.core.config import OFFLINE_ENV, Settings\n"
+        "from rag.core.embed import SentenceTransformerEmbedder\n"
+        "from rag.core.store import Store\n"
+        f"settings = Settings(db=Path({str(tmp_path / 'db')!r}), embedder={str(tiny_st_model)!r})\n"
+        "Store.open(settings, create=True)\n"
+        f"SentenceTransformerEmbedder({str(tiny_st_model)!r})\n"
+        "print(sorted(k for k in OFFLINE_ENV if k in os.environ))\n"
+    )
+    assert _run(code, env).splitlines()[-1] == "['HF_HUB_OFFLINE']"
 
 
 def test_directory_that_is_not_a_model(tmp_path: Path) -> None:

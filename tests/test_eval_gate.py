@@ -9,6 +9,8 @@ import pytest
 
 from eval.gate import CONFIG, check, main
 
+pytestmark = pytest.mark.integration
+
 # Synthetic article and questions (invented text).
 ARTICLE = (
     "滨江大桥通车\n星河市政府3月12日宣布，新建的滨江大桥将在5月20日正式通车。"
@@ -62,25 +64,28 @@ def gate_files(tmp_path: Path) -> tuple[Path, Path]:
     return shared, qset
 
 
-def write_config(path: Path, qset: Path, minimum: dict) -> Path:
-    spec = {
-        "set": str(qset),
-        "corpus": "corpus",
-        "embedder": "hash",
-        "min": minimum,
-        "max": {"latency_p95_ms": 5000},
-    }
+def write_config(path: Path, qset: Path, minimum: dict, maximum: dict) -> Path:
+    spec = {"set": str(qset), "corpus": "corpus", "embedder": "hash", "min": minimum,
+            "max": maximum}  # fmt: skip
     path.write_text(json.dumps({"runs": {"tiny": spec}}), encoding="utf-8")
     return path
 
 
-def test_gate_passes_and_fails_on_thresholds(gate_files, tmp_path: Path, capsys) -> None:
+def test_gate_judges_the_measured_values(gate_files, tmp_path: Path, capsys) -> None:
+    """Thresholds on both sides of what the run measures: g1 is answered with its fact
+    (accuracy 1.0), g2 is refused (correct refusals 1.0, false refusals 0.0)."""
     shared, qset = gate_files
-    good = write_config(tmp_path / "good.json", qset, {"hit@k": 0.5, "faithfulness": 0.9})
-    assert main(["--config", str(good)], shared=shared) == 0
-    out = capsys.readouterr().out
-    assert "tiny" in out and "hit@k" in out and "passed" in out
-    bad = write_config(tmp_path / "bad.json", qset, {"accuracy": 1.01})
-    assert main(["--config", str(bad), "--json"], shared=shared) == 1
+    met = {"accuracy": 1.0, "correct_refusal_rate": 1.0}
+    good = write_config(tmp_path / "good.json", qset, met, {"false_refusal_rate": 0.0})
+    assert main(["--config", str(good), "--json"], shared=shared) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is False and report["rows"][0]["metric"] == "accuracy"
+    values = {r["metric"]: r["value"] for r in report["rows"]}
+    assert values == {"accuracy": 1.0, "correct_refusal_rate": 1.0, "false_refusal_rate": 0.0}
+    assert report["ok"] is True
+    # Bounds the same values miss: each row fails on its own.
+    missed = {"accuracy": 0.5, "false_refusal_rate": -0.01}
+    bad = write_config(tmp_path / "bad.json", qset, {"false_refusal_rate": 0.01}, missed)
+    assert main(["--config", str(bad)], shared=shared) == 1
+    out = capsys.readouterr().out
+    assert sum(line.endswith("FAIL") for line in out.splitlines()) == 3
+    assert "eval gate FAILED: 0/3" in out

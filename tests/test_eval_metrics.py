@@ -10,6 +10,8 @@ from eval import metrics as m
 from eval.sets_io import SetFormatError, as_alternatives, load_set
 from rag.core.types import Hit
 
+pytestmark = pytest.mark.unit
+
 
 def hit(doc: str, text: str) -> Hit:
     return Hit(chunk_id=f"{doc}:0", doc_id=doc, text=text, title="")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answer.extractive import answer_extractive
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANT, Hit
+
+pytestmark = pytest.mark.unit
 
 
 def hit(i: int, text: str, doc: str = "") -> Hit:

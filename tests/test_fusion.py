@@ -7,6 +7,8 @@ import pytest
 from rag.retrieval.fusion import min_max, rrf
 from rag.retrieval.passage_rank import Candidate, query_tokens, rescore, windows
 
+pytestmark = pytest.mark.unit
+
 
 def test_rrf_scores_and_order() -> None:
     fused = rrf([["a", "b", "c"], ["b", "c", "a"]], k=60)

@@ -17,6 +17,8 @@ from rag.core.store import Store
 from tests.synth import article_text, write_jsonl
 from tests.test_ingest import _consistent
 
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 BATCHES = [512, 1]  # the default, and one document per batch (RAG_DOC_BATCH=1)
 

@@ -15,6 +15,8 @@ from rag.core.config import Settings
 from rag.core.store import Store, StoreError
 from tests.synth import article_text, write_jsonl
 
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 
 

@@ -4,6 +4,7 @@ local 3-label cross-encoder; the LLM judge talks to a fake OpenAI-compatible ser
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from eval.judges import (
     verdicts_json,
 )
 from rag.core.config import Settings
+
+pytestmark = pytest.mark.integration
 
 # Synthetic text (not from any real article).
 PASSAGE = (
@@ -126,11 +129,100 @@ def test_nli_judge_loads_local_model_and_scores(tiny_nli: Path, monkeypatch) -> 
     assert isinstance(judge, NLIJudge) and str(tiny_nli) in judge.describe()
     assert judge._entail == 1  # found by label name, not position
     verdict = judge.check("大桥5月20日通车。[1]", [PASSAGE, OTHER])
-    assert 0.0 <= verdict.score <= 1.0
-    assert verdict.supported == (verdict.score >= judge.threshold)
-    assert NLIJudge(str(tiny_nli), threshold=0.0).check("x", [PASSAGE]).supported
-    strict = NLIJudge(str(tiny_nli), threshold=1.01).check("x", [PASSAGE])
-    assert not strict.supported and "contradiction" in strict.reason
+    assert verdict.score == pytest.approx(entailment(tiny_nli, "大桥5月20日通车。"), abs=1e-5)
+
+
+def entailment(model_dir: Path, claim: str) -> float:
+    """The judge's figure computed here with transformers alone: the entailment
+    probability (softmax of the logits, label found by name) of the best premise among
+    PASSAGE, OTHER and the two joined."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    entail = model.config.label2id["entailment"]
+    best = 0.0
+    for premise in (PASSAGE, OTHER, f"{PASSAGE}\n{OTHER}"):
+        with torch.no_grad():
+            logits = model(**tokenizer(premise, claim, return_tensors="pt")).logits[0]
+        best = max(best, float(torch.softmax(logits.double(), dim=0)[entail]))
+    return best
+
+
+def test_nli_verdict_is_the_models_entailment_against_the_threshold(tiny_nli: Path) -> None:
+    expected = entailment(tiny_nli, "大桥5月20日通车。")  # the marker is not part of the claim
+    verdict = NLIJudge(str(tiny_nli)).check("大桥5月20日通车。[1]", [PASSAGE, OTHER])
+    assert verdict.score == pytest.approx(expected, abs=1e-5)
+    # Just above and just below the model's figure: the verdict flips there.
+    above = NLIJudge(str(tiny_nli), threshold=expected + 1e-4).check(
+        "大桥5月20日通车。", [PASSAGE, OTHER]
+    )
+    below = NLIJudge(str(tiny_nli), threshold=expected - 1e-4).check(
+        "大桥5月20日通车。", [PASSAGE, OTHER]
+    )
+    assert not above.supported and f"entailment {expected:.2f} <" in above.reason
+    assert "contradiction" in above.reason
+    assert below.supported and below.reason == f"entailment {expected:.2f}"
+    assert not NLIJudge(str(tiny_nli)).check("x", []).supported  # nothing to check against
+
+
+def constant_nli(base: Path, out_dir: Path, labels: dict[int, str], logits: list[float]) -> Path:
+    """``base`` with its classifier made constant: whatever the input, the logits are
+    ``logits``, under label names ``labels`` (so the expected verdict is known)."""
+    import shutil
+
+    import torch
+    from transformers import BertForSequenceClassification
+
+    shutil.copytree(base, out_dir)
+    model = BertForSequenceClassification.from_pretrained(base)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.tensor(logits))
+    model.config.id2label = labels
+    model.config.label2id = {v: k for k, v in labels.items()}
+    model.save_pretrained(out_dir)
+    return out_dir
+
+
+def softmax(logits: list[float], index: int) -> float:
+    exps = [math.exp(x) for x in logits]
+    return exps[index] / sum(exps)
+
+
+NAMED = {0: "contradiction", 1: "entailment", 2: "neutral"}
+REORDERED = {0: "neutral", 1: "contradiction", 2: "entailment"}
+UNNAMED = {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "logits", "entail", "supported"),
+    [
+        (NAMED, [0.0, 4.0, 0.0], 1, True),  # entailment wins
+        (NAMED, [4.0, 0.0, 0.0], 1, False),  # contradiction wins
+        (REORDERED, [0.0, 0.0, 4.0], 2, True),  # found by name, not by position
+        (REORDERED, [0.0, 4.0, 0.0], 2, False),
+        (UNNAMED, [4.0, 0.0, 0.0], 0, True),  # unnamed: entailment first (mDeBERTa XNLI)
+    ],
+)
+def test_nli_verdict_follows_the_entailment_label(
+    tiny_nli: Path, tmp_path: Path, labels: dict, logits: list, entail: int, supported: bool
+) -> None:
+    model = constant_nli(tiny_nli, tmp_path / "nli", labels, logits)
+    verdict = NLIJudge(str(model)).check("大桥5月20日通车。", [PASSAGE, OTHER])
+    assert verdict.supported is supported, verdict.reason
+    assert verdict.score == pytest.approx(softmax(logits, entail), abs=1e-6)
+    if not supported and "contradiction" in labels.values():
+        named = {v: k for k, v in labels.items()}["contradiction"]
+        assert f"contradiction {softmax(logits, named):.2f}" in verdict.reason
+
+
+def test_nli_model_comes_from_settings(tiny_nli: Path, monkeypatch) -> None:
+    monkeypatch.delenv("RAG_NLI_MODEL", raising=False)
+    settings = Settings.from_env({"RAG_NLI_MODEL": str(tiny_nli)})
+    assert settings.nli_model == str(tiny_nli)
+    assert str(tiny_nli) in make_judge("nli", settings).describe()
 
 
 def test_nli_judge_fails_fast_without_model(tmp_path: Path) -> None:

@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 from rag.retrieval.lexical import LexicalIndex, _code_points, _keys, query_keys, tokenize
+from tests.shared_data import need
+
+pytestmark = pytest.mark.unit
 
 DOCS = {
     "tw": "台灣的半導體產業在2025年增長了6.4%，輝達H20晶片供不應求。",
@@ -74,14 +77,12 @@ def test_empty_index_and_query() -> None:
     assert one.search("", 3) == [] and one.search("！？", 3) == []
 
 
-RGB = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgb-zh" / "zh_refine.json"
-
-
-@pytest.mark.skipif(not RGB.exists(), reason="needs ../shared/data/rgb-zh")
 def test_rgb_recall_floor() -> None:
-    from eval.bench_retrieval import Retriever, evaluate, load_rgb
+    from eval.bench_retrieval import Retriever, evaluate
+    from eval.data import RgbPassages, load_rgb
 
-    passages, questions, positives = load_rgb(RGB)
+    rgb = RgbPassages.from_rows(load_rgb(need("data", "rgb-zh", "zh_refine.json")))
+    passages, questions, positives = rgb.texts, rgb.questions, rgb.positives
     sample = list(range(0, len(questions), 5))  # 60 questions
     r = Retriever(passages)
     qs, ps = [questions[i] for i in sample], [positives[i] for i in sample]

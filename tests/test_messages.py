@@ -16,6 +16,8 @@ import pytest
 from ingest.readers import Failure, read_raw_documents
 from tests.synth import article_text, write_jsonl
 
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 
 

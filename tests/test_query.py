@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rag.analysis.query import Date, analyze, cn_to_int, extract_facts, latin_in
+from rag.analysis.query import analyze, cn_to_int, extract_facts, latin_in
+from rag.core.text.dates import Date
 from rag.core.text.lang import detect_lang, refusal_phrase
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
+
+pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,16 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fake_openai import FakeOpenAI, closed_port, error
+from fake_openai import FakeOpenAI, Reply, closed_port, error
 
 from ingest.pipeline import ingest
 from rag.core.config import Settings
+
+pytestmark = pytest.mark.integration
 
 USER_SECRET = "sk-userinfo-SECRET-7c1e"  # in user:password@
 QUERY_SECRET = "qs-SECRET-5d0a"  # in ?api-key=
@@ -47,18 +48,6 @@ def assert_clean(*outputs: object) -> None:
         text = output if isinstance(output, str) else repr(output)
         for secret in SECRETS:
             assert secret not in text, f"{secret} leaked in: {text[:500]}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI().running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +144,20 @@ def test_eval_reports_hide_the_credentials(fake: FakeOpenAI, db: Path, tmp_path:
     assert {"report.md", "report.json", "report.html"} <= set(written)
     assert f"127.0.0.1:{fake.port}" in written["report.json"]  # the mode is recorded
     assert_clean(done.stdout, done.stderr, *written.values())
+
+
+def test_llm_judge_reaches_a_base_url_with_a_query(fake: FakeOpenAI, db: Path) -> None:
+    """The judge builds its client as the answering path does: the query goes as query
+    parameters and the user info is not glued into the path."""
+    from eval.judges import make_judge
+
+    ok = {"claims": [{"claim": "5月20日通車", "supported": True, "reason": ""}]}
+    fake.push(Reply(text=json.dumps(ok, ensure_ascii=False)))
+    judge = make_judge("llm", settings_for(secret_url(fake.port), db))
+    assert judge.check("濱江大橋5月20日通車。", [ARTICLES[0]["text"]]).supported
+    (request,) = fake.chat_requests()
+    assert request.path == "/v1/chat/completions"
+    assert_clean(judge.describe())
 
 
 @pytest.mark.parametrize("failure", ["server_error", "unreachable"])

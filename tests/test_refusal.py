@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import pytest
 
@@ -10,6 +10,9 @@ from rag.analysis.query import analyze, extract_facts
 from rag.answer.policy import should_refuse
 from rag.core.text.fold import fold
 from rag.core.types import Hit
+from tests.shared_data import need
+
+pytestmark = pytest.mark.unit
 
 
 def hits(*texts: str) -> list[Hit]:
@@ -29,8 +32,7 @@ BRIDGE = hits(
 def test_answers_when_year_and_type_match() -> None:
     # Three documents: the date must be repeated by a second one (see the tests of
     # corroboration below); a two-document store answers from one.
-    again = hits("据报道，星海跨海大桥5月20日正式通车。")[0]
-    again.doc_id = "d9"
+    again = dataclasses.replace(hits("据报道，星海跨海大桥5月20日正式通车。")[0], doc_id="d9")
     refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), [*BRIDGE, again])
     assert not refuse, reason
     refuse, reason = should_refuse(analyze("星海跨海大桥什么时候通车？"), BRIDGE[:2])
@@ -70,14 +72,12 @@ def test_latin_code_must_match_whole() -> None:
     assert refuse and "h20" in reason
 
 
-RGB = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgb-zh" / "zh_refine.json"
-
-
-@pytest.mark.skipif(not RGB.exists(), reason="../shared RGB data absent")
 def test_rgb_sample_floors() -> None:
-    from eval.bench_answer import load_rgb, run
+    from eval.bench_answer import run
+    from eval.data import load_rgb
 
-    rows = load_rgb()[::3]  # 100 questions, both stores built from their passages
+    # 100 questions, both stores built from their passages
+    rows = load_rgb(need("data", "rgb-zh", "zh_refine.json"))[::3]
     result = run(print_fn=lambda *a: None, rows=rows)
     assert result["accuracy"] >= ACCURACY_FLOOR
     assert result["false_refusal_rate"] <= FALSE_REFUSAL_CEILING
@@ -226,7 +226,7 @@ def test_this_year_in_a_dated_article_meets_the_year_asked() -> None:
     text = "星海文化节今年7月18日开幕。"
     for published, expected in (("2024-05-02", False), ("2023-05-02", True), (None, True)):
         docs = _docs(text)
-        docs[0].published = published
+        docs[0] = dataclasses.replace(docs[0], published=published)
         refuse, reason = should_refuse(question, docs)
         assert refuse is expected, (published, reason)
     # A search-snippet dateline dates the page too.

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.shared_data import need
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 ARGS = [
@@ -30,9 +30,11 @@ ARGS = [
     "--no-first-run",
 ]
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
-if not CORPUS.is_dir():
-    pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
+CORPUS = need("corpus")
 if not CHROMIUM.exists():
     pytest.skip(
         "chromium not installed at /usr/bin/chromium: run scripts/install_browser.sh "

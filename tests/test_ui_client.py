@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
+from tests.shared_data import need
+
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
-if not CORPUS.is_dir():
-    pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
+CORPUS = need("corpus")
 
 ANSWERABLE = [
     "川普透過哪個平台宣佈允許H200出口？",

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from eval.data import SHARED
 from rag.core.config import Settings
 from ui.guard import (
     FREE_LOGIN_FAILURES,
@@ -22,10 +23,12 @@ from ui.guard import (
     host_name,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
 PROXY_NAME = "news.example"  # a configured extra name (RAG_ALLOWED_HOSTS)
 EVIL = "evil.example"
 PASSWORD = "correct-horse-battery"  # the real one

@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
+from tests.shared_data import need
+
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
-if not CORPUS.is_dir():
-    pytest.skip(f"sample corpus not found at {CORPUS} (../shared absent)", allow_module_level=True)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
+CORPUS = need("corpus")
 
 JOB_DEADLINE = 300  # seconds a test waits for its upload jobs before failing
 # Answers on this store take ~0.05-0.1 s when idle. With the ingest inside the server

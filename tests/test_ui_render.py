@@ -9,10 +9,12 @@ import pytest
 
 from rag.core.types import Answer, Citation, Hit
 from ui import render
-from ui.corpus import accept_uploads, check_upload, looks_binary, safe_name
+from ui.corpus import accept_uploads, check_upload, safe_name
 from ui.feedback import FeedbackLog, answer_record, rating_name
 from ui.i18n import EN, STRINGS, ZH, lang_from_accept, t
 from ui.serve import ServeError, check_bind, is_loopback, parse_auth, serve
+
+pytestmark = pytest.mark.unit
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PASSAGE = "第一句說明背景。第二句是答案：平台叫做<b>真相</b>。第三句無關。"
@@ -173,7 +175,6 @@ def test_upload_checks(tmp_path: Path) -> None:
     empty = tmp_path / "e.txt"
     empty.write_text("")
     assert "empty" in check_upload(empty, empty.name, 1, EN)
-    assert not looks_binary("中文\n\tok".encode())
     # Files outside Gradio's upload folder are copied, never moved or deleted.
     accepted = accept_uploads([good, binary, pdf], tmp_path / "job", 1, ZH, temp_root=None)
     assert [name for name, _ in accepted.files] == ["新聞.md"] and len(accepted.errors) == 2
@@ -224,13 +225,14 @@ def test_serve_refuses_open_bind_without_auth(
     assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
     with pytest.raises(ServeError):
         parse_auth("alice")
-    monkeypatch.setenv("RAG_AUTH", "bob:pw")
-    assert parse_auth(None) == ("bob", "pw")
-    monkeypatch.delenv("RAG_AUTH")
     from rag.core.config import Settings
 
+    settings = Settings.from_env({"RAG_AUTH": "bob:pw"})
+    assert parse_auth(settings.auth) == ("bob", "pw") and "pw" not in repr(settings)
     assert serve(Settings(), host="0.0.0.0", port=1) == 2
     assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err
+    assert serve(Settings(auth="bob"), host="0.0.0.0", port=1) == 2  # the login is read
+    assert "must look like user:password" in capsys.readouterr().err
 
 
 def test_upload_jobs_render_progress_and_results_escaped() -> None:
@@ -270,3 +272,23 @@ def test_feedback_comment_cap(tmp_path: Path) -> None:
     assert caught.value.length == MAX_COMMENT_CHARS + 1 and log.read() == []
     log.add(record, "down", f"  {'字' * MAX_COMMENT_CHARS}  ")  # spaces do not count
     assert len(log.read()[0]["comment"]) == MAX_COMMENT_CHARS
+
+
+def test_upload_check_and_ingest_agree_on_binary(tmp_path: Path) -> None:
+    """One sniffing rule: what `rag ingest` reads as text the upload check accepts, and
+    what the upload check refuses as binary ingest refuses too."""
+    import codecs
+
+    import pytest
+
+    from ingest.decode import DecodeError, decode_bytes
+
+    utf16 = tmp_path / "utf16.txt"  # UTF-16 is full of NUL bytes; its byte-order mark says text
+    utf16.write_bytes(codecs.BOM_UTF16_LE + "新聞內容。".encode("utf-16-le"))
+    assert decode_bytes(utf16.read_bytes()) == "新聞內容。"
+    assert check_upload(utf16, utf16.name, 1, EN) is None
+    noisy = tmp_path / "noisy.txt"  # 7.7% control bytes
+    noisy.write_bytes(("新聞內容".encode() + b"\x01") * 10)
+    assert "binary" in check_upload(noisy, noisy.name, 1, EN)
+    with pytest.raises(DecodeError, match="control bytes"):
+        decode_bytes(noisy.read_bytes())

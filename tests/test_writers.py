@@ -22,6 +22,8 @@ from tests.lock_holder import HELD_DOC
 from tests.synth import write_jsonl
 from tests.test_ingest import _consistent
 
+pytestmark = pytest.mark.integration
+
 RAG = [sys.executable, "-m", "rag.cli"]
 HOLDER = [sys.executable, str(Path(__file__).with_name("lock_holder.py"))]
 DEADLINE = 180.0  # seconds: a bound for a loaded 2-core machine, not a speed check

@@ -1,0 +1,1 @@
+"""The Gradio chat UI (`rag serve`): chat, sources, articles, uploads, inspector."""

@@ -7,7 +7,8 @@ and its indexes are shared by all sessions.
 # No ``from __future__ import annotations`` here: Gradio finds gr.Request / gr.LikeData
 # parameters by their evaluated annotations, and gradio is imported inside build_app.
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +237,13 @@ def question_error(question: str, exc: QuestionError, lang: str) -> str:
     return t(lang, "error", error=reason)
 
 
+# Event handlers ------------------------------------------------------------------------
+# Each takes the services and the event's inputs (with the page's language and, for
+# uploads, the session as owner) and returns plain values; None means "leave that output
+# as it is". build_app's wiring turns a request into language and owner and None into
+# gr.skip(), so tests call these without a browser or a server.
+
+
 def answer_stream(
     services: Services, question: str, messages: list[dict], session: dict, lang: str
 ) -> Iterator[tuple[list[dict], dict, str | None]]:
@@ -281,15 +289,179 @@ def answer_stream(
         yield messages, session, None
 
 
+def example_question(value: Any) -> str:
+    """The question of a clicked example (Gradio sends the example's dict)."""
+    return value.get("text", "") if isinstance(value, dict) else str(value)
+
+
+def clear_chat(lang: str) -> tuple[list[dict], dict[str, Any], str]:
+    """A new conversation: no messages, a fresh session, an empty sources panel."""
+    return [], new_session(), render.render_sources([], lang)
+
+
+def feedback_note(text: str) -> str:
+    return f'<div class="feedback-note">{render.esc(text)}</div>'
+
+
+def like_message(
+    services: Services, session: dict, index: int | Sequence[int], liked: object, lang: str
+) -> tuple[str, bool]:
+    """Thumbs on chat message ``index`` (Gradio may send [row, column]): the rating is
+    stored and remembered for a comment. (note, whether to offer the comment box)."""
+    index = index if isinstance(index, int) else index[0]
+    records = session["records"]
+    record = records[index] if 0 <= index < len(records) else None
+    if record is None:
+        return t(lang, "feedback_none"), False
+    rating = rating_name(liked)
+    services.feedback.add(record, rating)
+    session["rated"] = (record, rating)
+    return feedback_note(t(lang, "feedback_thanks")), True
+
+
+def comment_on_rating(
+    services: Services, text: str, session: dict, lang: str
+) -> tuple[str, str | None]:
+    """Store a comment on the session's last rating: (note, the comment box's new text,
+    None to keep it: a comment over the limit stays there to be shortened)."""
+    if not session.get("rated"):
+        return render.render_error(t(lang, "feedback_none")), ""
+    record, rating = session["rated"]
+    error = save_comment(services, record, rating, text, lang)
+    if error:
+        return render.render_error(error), None
+    return feedback_note(t(lang, "feedback_saved")), ""
+
+
+def rate_message(services: Services, index: float, rating: str, text: str, session: dict) -> str:
+    """API twin of the thumbs (for scripts and tests): rate message ``index``."""
+    index = int(index)  # the API may send 1.0
+    records = session["records"]
+    if not (0 <= index < len(records)) or records[index] is None:
+        return "no answer at that index"
+    error = save_comment(services, records[index], rating_name(rating), text, EN)
+    return error or "saved"
+
+
+@dataclass(frozen=True)
+class CorpusView:
+    """The article table (headers in the page's language, rows) and the choices of the
+    delete picker: (label, doc_id)."""
+
+    table: dict[str, Any]
+    choices: list[tuple[str, str]]
+
+
+def corpus_view(
+    services: Services, text: str, lang: str, records: dict[str, DocRecord] | None = None
+) -> CorpusView:
+    """The stored articles matching ``text`` (all when empty)."""
+    if records is None:
+        records = services.store.doc_records()
+    rows = render.corpus_rows(records.values(), text or "")
+    choices = [(f"{r[0]} ({r[2] or r[4]})", r[4]) for r in rows]
+    return CorpusView({"headers": table_headers(CORPUS_COLUMNS, lang), "data": rows}, choices)
+
+
+def delete_from_corpus(
+    services: Services, doc_id: str | None, text: str, lang: str
+) -> tuple[str, CorpusView, str]:
+    """Delete an article: (message, the table after it, the status line)."""
+    message = delete_article(services, doc_id, lang)
+    records = services.store.doc_records()
+    return message, corpus_view(services, text, lang, records), services.status_html(lang, records)
+
+
+def upload_files(
+    services: Services,
+    paths: list[str] | None,
+    owner: str,
+    lang: str,
+    replace: str | None = None,
+    temp_root: Path | None = None,
+) -> tuple[str, str, bool]:
+    """Queue uploaded files (``replace``: see submit_upload): (message, the owner's jobs
+    html, whether any still waits or runs, so the page keeps polling)."""
+    message = submit_upload(services, paths, owner, lang, replace, temp_root)
+    html, active = jobs_view(services, owner, lang)
+    return message, html, active
+
+
+@dataclass(frozen=True)
+class JobsPoll:
+    """What a page polling its uploads shows: the jobs, whether to poll on, the finished
+    job count it has seen; the table and status only when a job ended since (else None)."""
+
+    jobs: str
+    active: bool
+    seen: int
+    view: CorpusView | None = None
+    status: str | None = None
+
+
+def poll_jobs(services: Services, text: str, seen: int, owner: str, lang: str) -> JobsPoll:
+    """Progress of ``owner``'s uploads; the table and status once a job ended."""
+    html, active = jobs_view(services, owner, lang)
+    finished = services.jobs.finished
+    if finished == seen:
+        return JobsPoll(html, active, seen)
+    records = services.store.doc_records()
+    view = corpus_view(services, text, lang, records)
+    return JobsPoll(html, active, finished, view, services.status_html(lang, records))
+
+
+def inspect_retrieval(services: Services, text: str, count: float, lang: str) -> dict[str, Any]:
+    """The retriever's top ``count`` passages for ``text`` with their scores (a table)."""
+    headers = table_headers(INSPECT_COLUMNS, lang)
+    if not (text or "").strip():
+        return {"headers": headers, "data": []}
+    found = services.assistant.retriever.search(
+        text.strip()[:MAX_QUESTION_CHARS], max(1, min(int(count), INSPECT_MAX_K))
+    )
+    return {"headers": headers, "data": render.inspector_rows(found)}
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """A page's first view: status line, empty sources panel, article table, and the
+    finished job count (so its first poll does not reload the table)."""
+
+    status: str
+    sources: str
+    view: CorpusView
+    seen: int
+
+
+def load_page(services: Services, lang: str) -> PageLoad:
+    records = services.store.doc_records()
+    return PageLoad(
+        services.status_html(lang, records),
+        render.render_sources([], lang),
+        corpus_view(services, "", lang, records),
+        services.jobs.finished,
+    )
+
+
 def build_app(  # type: ignore[no-untyped-def]
     settings: Settings, assistant: Assistant | None = None, services: Services | None = None
 ):
-    """The Blocks app (not launched). ``assistant`` or ``services`` may be given to share
-    them (the caller then closes the services)."""
+    """The Blocks app (not launched): the layout, and each event wired to its handler
+    above. ``assistant`` or ``services`` may be given to share them (the caller then
+    closes the services)."""
     import gradio as gr
 
     services = services or Services(settings, assistant)
     i18n = gradio_i18n(mb=settings.max_file_mb)
+
+    def shown(value: Any) -> Any:
+        """A handler's None means "unchanged"."""
+        return gr.skip() if value is None else value
+
+    def picker(view: CorpusView, keep: bool = False) -> Any:
+        """The delete picker's choices; its value is cleared unless ``keep``."""
+        return (
+            gr.update(choices=view.choices) if keep else gr.update(choices=view.choices, value=None)
+        )
 
     with gr.Blocks(
         title="News Q&A", analytics_enabled=False, delete_cache=(SWEEP_EVERY, SWEEP_AGE)
@@ -324,7 +496,7 @@ def build_app(  # type: ignore[no-untyped-def]
                             )
                             ask = gr.Button(i18n("ask"), variant="primary", elem_id="ask", scale=1)
                         clear = gr.Button(i18n("clear"), elem_id="clear", size="sm")
-                        feedback_note = gr.HTML(elem_id="feedback-note")
+                        note = gr.HTML(elem_id="feedback-note")
                         with gr.Row(visible=False) as comment_row:
                             comment = gr.Textbox(
                                 label=i18n("feedback_comment"), elem_id="comment", scale=5
@@ -386,11 +558,14 @@ def build_app(  # type: ignore[no-untyped-def]
                     elem_id="inspect-table",
                 )
 
+        # Wiring: each adapter takes what Gradio passes (the request gives the language
+        # and the session), calls its handler and maps the result onto the components.
+
         # Chat -------------------------------------------------------------------------
         def on_ask(text: str, messages: list[dict], state: dict, request: gr.Request):  # type: ignore[no-untyped-def]
             lang = lang_of(request)
             for msgs, new_state, panel in answer_stream(services, text, messages, state, lang):
-                yield msgs, "", new_state, gr.skip() if panel is None else panel
+                yield msgs, "", new_state, shown(panel)
 
         ask_io = dict(
             fn=on_ask,
@@ -402,102 +577,68 @@ def build_app(  # type: ignore[no-untyped-def]
         question.submit(**{**ask_io, "api_name": False})
 
         def on_example(data: gr.SelectData) -> str:
-            value = data.value
-            return value.get("text", "") if isinstance(value, dict) else str(value)
+            return example_question(data.value)
 
         chatbot.example_select(on_example, None, question, api_name=False).then(
             **{**ask_io, "api_name": False}
         )
 
         def on_clear(request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            return [], new_session(), render.render_sources([], lang), "", gr.update(visible=False)
+            return *clear_chat(lang_of(request)), "", gr.update(visible=False)
 
-        clear_outputs = [chatbot, session, sources, feedback_note, comment_row]
+        clear_outputs = [chatbot, session, sources, note, comment_row]
         clear.click(on_clear, None, clear_outputs, api_name="clear")
         chatbot.clear(on_clear, None, clear_outputs, api_name=False)
 
         def on_like(state: dict, data: gr.LikeData, request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            records = state["records"]
-            record = records[index] if 0 <= index < len(records) else None
-            if record is None:
-                return t(lang, "feedback_none"), state, gr.update(visible=False), ""
-            rating = rating_name(data.liked)
-            services.feedback.add(record, rating)
-            state["rated"] = (record, rating)
-            note = f'<div class="feedback-note">{render.esc(t(lang, "feedback_thanks"))}</div>'
-            return note, state, gr.update(visible=True), ""
+            text, offer = like_message(services, state, data.index, data.liked, lang_of(request))
+            return text, state, gr.update(visible=offer), ""
 
-        chatbot.like(
-            on_like, [session], [feedback_note, session, comment_row, comment], api_name=False
-        )
+        chatbot.like(on_like, [session], [note, session, comment_row, comment], api_name=False)
 
         def on_comment(text: str, state: dict, request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            if not state.get("rated"):
-                return render.render_error(t(lang, "feedback_none")), ""
-            record, rating = state["rated"]
-            error = save_comment(services, record, rating, text, lang)
-            if error:  # the text stays in the box, to be shortened
-                return render.render_error(error), gr.skip()
-            return f'<div class="feedback-note">{render.esc(t(lang, "feedback_saved"))}</div>', ""
+            message, box = comment_on_rating(services, text, state, lang_of(request))
+            return message, shown(box)
 
-        send.click(on_comment, [comment, session], [feedback_note, comment], api_name=False)
+        send.click(on_comment, [comment, session], [note, comment], api_name=False)
 
-        def rate(index: int, rating: str, text: str, state: dict) -> str:
-            index = int(index)  # the API may send 1.0
-            """API twin of the thumbs (for scripts and tests): rate message ``index``."""
-            records = state["records"]
-            if not (0 <= index < len(records)) or records[index] is None:
-                return "no answer at that index"
-            error = save_comment(services, records[index], rating_name(rating), text, EN)
-            return error or "saved"
+        def on_rate(index: float, rating: str, text: str, state: dict) -> str:
+            return rate_message(services, index, rating, text, state)
 
         gr.Button(visible=False).click(
-            rate,
+            on_rate,
             [gr.Number(visible=False), gr.Textbox(visible=False), comment, session],
-            feedback_note,
+            note,
             api_name="rate",
         )
 
         # Corpus -----------------------------------------------------------------------
-        def corpus_view(  # type: ignore[no-untyped-def]
-            text: str, lang: str, records: dict[str, DocRecord] | None = None, keep=False
-        ):
-            if records is None:
-                records = services.store.doc_records()
-            rows = render.corpus_rows(records.values(), text or "")
-            choices = [(f"{r[0]} ({r[2] or r[4]})", r[4]) for r in rows]
-            view = {"headers": table_headers(CORPUS_COLUMNS, lang), "data": rows}
-            picked = gr.update(choices=choices) if keep else gr.update(choices=choices, value=None)
-            return view, picked
-
         def on_search(text: str, request: gr.Request):  # type: ignore[no-untyped-def]
-            return corpus_view(text, lang_of(request))
+            view = corpus_view(services, text, lang_of(request))
+            return view.table, picker(view)
 
         search.change(on_search, [search], [table, pick], api_name="articles")
 
         def on_delete(doc_id: str | None, text: str, request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            message = delete_article(services, doc_id, lang)
-            records = services.store.doc_records()
-            rows, choices = corpus_view(text, lang, records)
-            return message, rows, choices, services.status_html(lang, records)
+            message, view, status_line = delete_from_corpus(
+                services, doc_id, text, lang_of(request)
+            )
+            return message, view.table, picker(view), status_line
 
         delete.click(
             on_delete, [pick, search], [corpus_msg, table, pick, status], api_name="delete"
         )
 
         def on_upload(paths: list[str] | None, replace: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            owner = request.session_hash or ""
-            message = submit_upload(
-                services, paths, owner, lang, replace, temp_root=gradio_upload_folder()
+            message, html, active = upload_files(
+                services,
+                paths,
+                request.session_hash or "",
+                lang_of(request),
+                replace,
+                temp_root=gradio_upload_folder(),
             )
-            html, active = jobs_view(services, owner, lang)
-            return message, html, gr.Timer(active=active), None
+            return message, html, gr.Timer(active=active), None  # empties the file input
 
         def on_ingest(paths: list[str] | None, request: gr.Request):  # type: ignore[no-untyped-def]
             return on_upload(paths, None, request)
@@ -510,16 +651,12 @@ def build_app(  # type: ignore[no-untyped-def]
         replace_btn.click(on_replace, [files, pick], upload_outputs, api_name="replace")
 
         def on_poll(text: str, seen: int, request: gr.Request):  # type: ignore[no-untyped-def]
-            """Progress of this page's uploads; the table and status once a job ended."""
-            lang = lang_of(request)
-            html, active = jobs_view(services, request.session_hash or "", lang)
-            finished = services.jobs.finished
-            if finished == seen:
-                return html, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=active), seen
-            records = services.store.doc_records()
-            rows, choices = corpus_view(text, lang, records, keep=True)
-            status_line = services.status_html(lang, records)
-            return html, rows, choices, status_line, gr.Timer(active=active), finished
+            poll = poll_jobs(services, text, seen, request.session_hash or "", lang_of(request))
+            timer_state = gr.Timer(active=poll.active)
+            if poll.view is None:  # no job ended since this page last looked
+                return poll.jobs, gr.skip(), gr.skip(), gr.skip(), timer_state, poll.seen
+            rows, choices = poll.view.table, picker(poll.view, keep=True)
+            return poll.jobs, rows, choices, poll.status, timer_state, poll.seen
 
         timer.tick(
             on_poll,
@@ -531,25 +668,15 @@ def build_app(  # type: ignore[no-untyped-def]
 
         # Inspector --------------------------------------------------------------------
         def on_inspect(text: str, count: float, request: gr.Request):  # type: ignore[no-untyped-def]
-            headers = table_headers(INSPECT_COLUMNS, lang_of(request))
-            if not (text or "").strip():
-                return {"headers": headers, "data": []}
-            found = services.assistant.retriever.search(
-                text.strip()[:MAX_QUESTION_CHARS], max(1, min(int(count), INSPECT_MAX_K))
-            )
-            return {"headers": headers, "data": render.inspector_rows(found)}
+            return inspect_retrieval(services, text, count, lang_of(request))
 
         run.click(on_inspect, [query, k], hits, api_name="inspect")
         query.submit(on_inspect, [query, k], hits, api_name=False)
 
         # Page load --------------------------------------------------------------------
         def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
-            lang = lang_of(request)
-            records = services.store.doc_records()
-            rows, choices = corpus_view("", lang, records)
-            status_line = services.status_html(lang, records)
-            seen = services.jobs.finished
-            return status_line, render.render_sources([], lang), rows, choices, seen
+            page = load_page(services, lang_of(request))
+            return page.status, page.sources, page.view.table, picker(page.view), page.seen
 
         demo.load(on_load, None, [status, sources, table, pick, jobs_seen], api_name="status")
 
@@ -587,12 +714,26 @@ def launch_options(settings: Settings) -> dict[str, Any]:
 __all__ = [
     "EN",
     "ZH",
+    "CorpusView",
+    "JobsPoll",
+    "PageLoad",
     "Services",
     "answer_stream",
     "build_app",
+    "clear_chat",
+    "comment_on_rating",
+    "corpus_view",
     "delete_article",
+    "delete_from_corpus",
+    "example_question",
+    "inspect_retrieval",
     "jobs_view",
     "launch_options",
+    "like_message",
+    "load_page",
     "new_session",
+    "poll_jobs",
+    "rate_message",
     "submit_upload",
+    "upload_files",
 ]

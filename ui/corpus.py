@@ -8,12 +8,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.decode import SNIFF_BYTES, binary_reason
+from ingest.readers import KINDS
 from ui.i18n import t
 
-ALLOWED = (".txt", ".html", ".htm", ".md", ".jsonl")
-SNIFF_BYTES = 65536
-# Control bytes other than tab, newline, form feed and carriage return.
-_CONTROL = set(range(0, 9)) | {11} | set(range(14, 32))
 _UNSAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 
 
@@ -26,28 +24,18 @@ class Accepted:
     errors: list[str] = field(default_factory=list)
 
 
-def looks_binary(head: bytes) -> bool:
-    """True for data with NUL bytes or many control bytes (images, archives, PDFs)."""
-    if not head:
-        return False
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b in _CONTROL)
-    return controls / len(head) > 0.05
-
-
 def check_upload(path: Path, name: str, max_mb: float, lang: str) -> str | None:
     """A message saying why the file is refused, or None when it may be ingested."""
     suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED:
-        return t(lang, "file_type", name=name, allowed=" ".join(ALLOWED))
+    if suffix not in KINDS:
+        return t(lang, "file_type", name=name, allowed=" ".join(KINDS))
     size = path.stat().st_size
     if size > max_mb * 1e6:
         return t(lang, "file_size", name=name, mb=size / 1e6, limit=max_mb)
     if size == 0:
         return t(lang, "file_empty", name=name)
     with path.open("rb") as src:
-        if looks_binary(src.read(SNIFF_BYTES)):
+        if binary_reason(src.read(SNIFF_BYTES)):
             return t(lang, "file_binary", name=name)
     return None
 

@@ -27,25 +27,7 @@ class CommentTooLong(ValueError):
 
 def answer_record(question: str, answer: Answer) -> dict[str, Any]:
     """What is kept of an answer for a rating: enough to replay it in an eval."""
-    return {
-        "id": uuid.uuid4().hex,
-        "question": question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "chunk_id": c.chunk_id,
-                "title": c.title,
-                "quote": c.quote,
-                "supported": c.supported,
-            }
-            for c in answer.citations
-        ],
-        "contexts": [h.chunk_id for h in answer.contexts],
-        "mode": dict(answer.mode),
-    }
+    return {"id": uuid.uuid4().hex, **answer.to_json(question, replay=True)}
 
 
 @dataclass

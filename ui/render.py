@@ -7,17 +7,14 @@ from them can become markup or script in the browser.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.core.types import CITATION_MARKER, Answer, Citation, Hit
+from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, cited_numbers, marker_numbers
 from ui.i18n import t
 
-# The marker forms the answerers emit: [1], [1, 2], [1，2], [1、2].
-MARKER_SPLIT = re.compile(r"\s*[,，、]\s*")
 RELATED_SHOWN = 3  # passages offered under a refusal
 SOURCES_KEPT = 20  # answers whose sources stay in the panel (older ones drop off)
 EXCERPT = 160
@@ -103,7 +100,7 @@ def link_markers(text: str, turn: int, n_sources: int) -> str:
     out: list[str] = []
     cursor = 0
     for match in CITATION_MARKER.finditer(text):
-        numbers = [int(x) for x in MARKER_SPLIT.split(match.group(1))]
+        numbers = marker_numbers(match)
         if not all(1 <= n <= n_sources for n in numbers):
             continue  # not a marker we can resolve: leave it as text
         out.append(esc(text[cursor : match.start()]))
@@ -185,11 +182,7 @@ def shown_sources(answer: Answer) -> list[int]:
     if answer.refused or not answer.citations:
         return list(range(1, min(RELATED_SHOWN, len(answer.contexts)) + 1))
     cited = sorted({c.n for c in answer.citations if 1 <= c.n <= len(answer.contexts)})
-    marked = {
-        int(x)
-        for m in CITATION_MARKER.finditer(answer.text)
-        for x in MARKER_SPLIT.split(m.group(1))
-    }
+    marked = set(cited_numbers(answer.text))
     extra = sorted(n for n in marked if 1 <= n <= len(answer.contexts) and n not in cited)
     return cited + extra
 

@@ -29,9 +29,9 @@ def is_loopback(host: str) -> bool:
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """``user:pass`` (from --auth, else env RAG_AUTH) -> (user, pass); None when unset."""
-    auth = auth or os.environ.get("RAG_AUTH") or None
-    if auth is None:
+    """``user:pass`` (--auth, else ``Settings.auth``: RAG_AUTH) -> (user, pass); None
+    when unset."""
+    if not auth:
         return None
     user, sep, password = auth.partition(":")
     if not sep or not user or not password:
@@ -135,7 +135,7 @@ def serve(
 ) -> int:
     """Ingest ``corpus`` (changed files only), print the URL and mode, serve until ^C."""
     try:
-        login = parse_auth(auth)
+        login = parse_auth(auth or settings.auth)
         check_bind(host, login)
     except ServeError as exc:
         print(f"rag serve: error: {exc}", file=sys.stderr)

@@ -8,7 +8,6 @@ rag.answer.policy's job."""
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -23,7 +22,10 @@ from rag.analysis.query import (
     value_spans,
 )
 from rag.core.text.fold import fold, variants
-from rag.core.text.sentences import split_sentences
+from rag.core.text.grams import bigrams, found_in
+from rag.core.text.mask import blank
+from rag.core.text.sentences import QUOTE_BREAKS, cut_long, split_sentences
+from rag.core.text.words import CN_NONZERO_NUMERALS
 from rag.core.types import Hit
 
 MAX_SUPPORT = 3  # corroborating documents counted at most
@@ -64,7 +66,7 @@ _ASKS_SHARE = re.compile(
     r"ratio)s?\b"
 )
 _SHARE_VALUE = re.compile(r"[\d.,]+\s*(?:%|‰|个?百分点)|百分之[零一二两三四五六七八九十百点]+")
-_NUM_UNIT = re.compile(r"[\d一二两三四五六七八九十百千万亿][\d.,]*\s*(?:[多余近约]?)\s*(.)")
+_NUM_UNIT = re.compile(rf"[\d{CN_NONZERO_NUMERALS}][\d.,]*\s*(?:[多余近约]?)\s*(.)")
 
 
 @dataclass
@@ -149,10 +151,6 @@ def term_weight(term: str) -> float:
     return weight * (0.5 if len(term) == 1 else 1.0)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def term_match(term: str, folded: str) -> float:
     """1 if ``term`` occurs; for Chinese terms, else the share of its bigrams found
     (踩踏事故 vs 踩踏事件), discounted; Latin terms must match whole."""
@@ -166,10 +164,10 @@ def term_match(term: str, folded: str) -> float:
     forms = variants(term)
     if any(form in folded for form in forms):
         return 1.0
-    grams = _bigrams(term)
+    grams = bigrams(term)
     if not grams:
         return 0.0
-    return 0.8 * sum(g in folded for g in grams) / len(grams)
+    return 0.8 * found_in(grams, folded) / len(grams)
 
 
 def coverage(terms: list[str], folded: str) -> float:
@@ -223,7 +221,7 @@ def answer_view(info: QueryInfo, folded: str) -> str:
     the question asks for an amount."""
     if info.answer_type != "number" or _ASKS_SHARE.search(info.folded):
         return folded
-    return _SHARE_VALUE.sub(lambda m: " " * len(m.group(0)), folded)
+    return blank(_SHARE_VALUE, folded)
 
 
 def value_gap(info: QueryInfo, sentence: str, facts: Facts) -> int | None:
@@ -286,26 +284,23 @@ def _has_new_name(info: QueryInfo, sentence: str, facts: Facts) -> bool:
     return any(word not in info.folded for word, _ in tagged_names(sentence))
 
 
-_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-./:%,")
-
-
 def candidate_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a passage, over-long ones cut at commas."""
+    """Sentence spans of a passage, over-long ones cut at commas into quotable clauses
+    (never inside a number, date or Latin word)."""
     spans: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
-        while end - start > MAX_SENTENCE:
-            window = text[start : start + MAX_SENTENCE]
-            cut = max(window.rfind(ch) for ch in "，,、；：")
-            cut = start + cut + 1 if cut >= MAX_SENTENCE // 3 else start + MAX_SENTENCE
-            # Never cut inside a number, date or Latin word (…公告 2022-0|3-15).
-            while cut > start + 1 and text[cut - 1] in _TOKEN_CHARS and text[cut] in _TOKEN_CHARS:
-                cut -= 1
-            spans.append((start, cut))
-            start = cut
-            while start < end and text[start].isspace():
-                start += 1
-        if start < end:
-            spans.append((start, end))
+        spans.extend(
+            cut_long(
+                text,
+                start,
+                end,
+                MAX_SENTENCE,
+                breaks=QUOTE_BREAKS,
+                shortest=MAX_SENTENCE // 3,
+                whole_tokens=True,
+                skip_space=True,
+            )
+        )
     return spans
 
 
@@ -335,7 +330,7 @@ def rank_evidence(info: QueryInfo, hits: list[Hit]) -> list[Evidence]:
     out: list[Evidence] = []
     n_constraints = len(info.constraints)
     for index, hit in enumerate(hits):
-        body = _DATELINE.sub(lambda m: " " * len(m.group(0)), hit.text)
+        body = blank(_DATELINE, hit.text)
         year = page_year(hit)
         passage = fold(f"{hit.title}\n{body}")
         passage_facts = extract_facts(passage, latin_all=True)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rag.core.text.words import EN_CAPITALIZED_NOT_NAMES
+
 GLOSSARY = Path(__file__).parent / "data" / "en_zh_glossary.tsv"
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9.'-]*[A-Za-z0-9]|[A-Za-z]|\d+(?:[.,]\d+)*%?")
 _MAX_PHRASE = 4
@@ -76,7 +78,4 @@ def _is_name(word: str, *, first: bool) -> bool:
         return True
     if len(word) > 1 and word.isupper():
         return True
-    return not first and word[:1].isupper() and word.lower() not in _CAPITALIZED_STOP
-
-
-_CAPITALIZED_STOP = frozenset({"i", "what", "which", "who", "when", "where", "why", "how"})
+    return not first and word[:1].isupper() and word.lower() not in EN_CAPITALIZED_NOT_NAMES

@@ -13,67 +13,33 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.core.text.dates import YEAR, Date, find_dates
 from rag.core.text.fold import fold
 from rag.core.text.lang import detect_lang
+from rag.core.text.mask import blank
+from rag.core.text.words import (
+    CN_NUMERALS,
+    EN_QUESTION_STOP,
+    MEASURE_WORDS,
+    MONTHS,
+    ZH_QUESTION_STOP,
+)
 
 ANSWER_TYPES = ("date", "year", "number", "person", "place", "org", "reason", "other")
 
 # --- fact extraction -------------------------------------------------------------------
 
-_MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
-
-# Dates, most specific first; each match is masked so its parts are not counted again.
-_DATE_PATTERNS = [
-    # 2022年7月31日 / 7月31日 / 7月31号 / 7月 (month alone) / 2022年7月
-    re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月\s*"
-               r"(?:(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号]?)?(?!\d)"),
-    # 2022-07-31, 2022/7/31, 2022.7.31
-    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>1[0-2]|0?[1-9])[-/.]"
-               r"(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"),
-    # july 31, 2025 / jul 31
-    re.compile(rf"\b(?P<mn>{_MONTH_RE})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
-               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
-    # 31 july 2025
-    re.compile(rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?P<mn>{_MONTH_RE})\b"
-               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
-    # day alone: 31日 / 31号 (not 31日元)
-    re.compile(r"(?<![\d月])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?!元)"),
-]  # fmt: skip
-YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")  # not 2022.5, not 2022%
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?")
 # Chinese numerals count only before a measure word, so 一起/统一 are not numbers.
 # 哪一天/每一年/某一家 ask or generalize; they state no number.
 _CN_NUMBER = re.compile(
-    rf"(?<![哪每某任同])[{_CN_DIGITS}]*[一二两三四五六七八九十][{_CN_DIGITS}]*"
-    r"(?=[人次个名家年天月日倍强届位座架艘辆只场项条元块万亿%岁周期轮组号]|分之|个百分点)"
+    rf"(?<![哪每某任同])[{CN_NUMERALS}]*[一二两三四五六七八九十][{CN_NUMERALS}]*"
+    rf"(?=[{MEASURE_WORDS}]|分之|个百分点)"
 )
 # Codes such as h20, c919, u14 are names, not numbers.
 _CODE = re.compile(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+")
 _QUOTED = re.compile(r"[《“「『\"']([^《》“”「」『』\"']{2,30})[》”」』\"']")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
-
-
-@dataclass(frozen=True)
-class Date:
-    year: int | None
-    month: int | None
-    day: int | None
-
-    def agrees(self, other: Date) -> bool:
-        """Same on every field both give (a bare 31日 agrees with 7月31日)."""
-        pairs = ((self.year, other.year), (self.month, other.month), (self.day, other.day))
-        return all(a is None or b is None or a == b for a, b in pairs)
-
-    def label(self) -> str:
-        parts = [f"{self.year}年" if self.year else "", f"{self.month}月" if self.month else ""]
-        return "".join(parts) + (f"{self.day}日" if self.day else "")
 
 
 @dataclass(frozen=True)
@@ -124,12 +90,12 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
     nfkc = unicodedata.normalize("NFKC", text)
     quoted = frozenset(fold(m.group(1)).strip() for m in _QUOTED.finditer(nfkc))
     latin = _latin_names(nfkc, latin_all)
-    dated, work = _find_dates(fold(nfkc))
+    dated, work = find_dates(fold(nfkc))
     dates = [date for date, _ in dated]
     years = {date.year for date in dates if date.year}
-    work = _blank(_CODE, work)
+    work = blank(_CODE, work)
     years.update(int(m.group("y")) for m in YEAR.finditer(work))
-    work = _blank(YEAR, work)
+    work = blank(YEAR, work)
     numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(work)}
     for m in _CN_NUMBER.finditer(work):
         value = cn_to_int(m.group(0))
@@ -141,45 +107,13 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
 def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]]:
     """(start, end) offsets of the dates (kind "date") or numbers (kind "number": not
     dates, years or codes, and not a number the question gives) in a folded sentence."""
-    dated, work = _find_dates(folded)
+    dated, work = find_dates(folded)
     if kind == "date":
         return [span for _, span in dated]
-    work = _blank(YEAR, _blank(_CODE, work))
+    work = blank(YEAR, blank(_CODE, work))
     spans = [m.span() for m in _NUMBER.finditer(work)
              if _norm_number(m.group(0)) not in question.numbers]  # fmt: skip
     return spans + [m.span() for m in _CN_NUMBER.finditer(work)]
-
-
-def _find_dates(folded: str) -> tuple[list[tuple[Date, tuple[int, int]]], str]:
-    """The dates of folded text with their offsets, most specific pattern first, and
-    the text with them blanked (so their parts are not counted again)."""
-    found: list[tuple[Date, tuple[int, int]]] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(folded):
-            groups = m.groupdict()
-            month = _MONTHS[groups["mn"]] if groups.get("mn") else groups.get("m")
-            date = Date(
-                int(groups["y"]) if groups.get("y") else None,
-                int(month) if month else None,
-                int(groups["d"]) if groups.get("d") else None,
-            )
-            found.append((date, m.span()))
-        folded = _blank(pattern, folded)
-    return found, folded
-
-
-def _blank(pattern: re.Pattern[str], text: str) -> str:
-    """``text`` with ``pattern``'s matches replaced by spaces (offsets kept)."""
-    return pattern.sub(lambda m: " " * len(m.group(0)), text)
-
-
-_EN_STOP = frozenset(
-    "a an the of in on at to for from by with about as is are was were be been being do does "
-    "did has have had will would can could should may might what which who whom whose when "
-    "where why how that this these those it its and or but not no than then there their they "
-    "he she his her we you i me my our your if into over under after before during since "
-    "much many long ago year years many".split()
-)
 
 
 def _latin_names(nfkc: str, latin_all: bool) -> frozenset[str]:
@@ -187,7 +121,7 @@ def _latin_names(nfkc: str, latin_all: bool) -> frozenset[str]:
     for m in _LATIN.finditer(nfkc):
         token = m.group(0).strip(".")
         low = token.lower()
-        if low in _EN_STOP or low in _MONTHS:
+        if low in EN_QUESTION_STOP or low in MONTHS:
             continue
         has_digit = any(c.isdigit() for c in token)
         if has_digit and len(token) >= 2:
@@ -257,16 +191,6 @@ _TYPE_RULES: list[tuple[str, re.Pattern[str]]] = [
     )),
 ]  # fmt: skip
 
-# Words that only shape the question; they say nothing a passage must contain.
-_ZH_STOP = frozenset(
-    """的 了 是 在 和 与 及 跟 或 有 于 为 被 把 对 从 到 将 就 都 也 还 又 呢 吗 吧 啊 么 呀 之 其
-    这 那 这个 那个 哪 哪个 哪些 哪位 哪里 哪儿 哪家 哪一 哪一年 哪年 哪天 什么 什么样 多少 几
-    谁 何 何时 何地 何处 为何 为什么 怎么 怎样 如何 是否 是不是 有没有 请问 请 问 一下 关于
-    时候 时间 日期 地点 原因 结果 情况 多久 多长 多大 多高 目前 现在 最新 新 当时 个 次 上 下 中
-    一 年 月 日 号 人 谈 说 知道 告诉 介绍 一个 所 以 而 但 并 等 该 此 各 啥 吗 么 给 让 会 能
-    可以 已经 曾 过 着 得 地 举办 举行
-    报道 报导 文章 新闻 消息 提到 提及 指出 两篇 篇 分别 各自 哪两个 哪三个 哪几个""".split()
-)
 _PUNCT = re.compile(r"^[\W_]+$")
 
 
@@ -362,7 +286,12 @@ def analyze(question: str) -> QueryInfo:
         previous, after_wh = word, previous in ("哪", "几")
         if after_wh and len(word) == 1:  # 哪|天, 几|位: jieba split the question word
             continue
-        if _PUNCT.match(word) or word in _ZH_STOP or word in _EN_STOP or word in _MONTHS:
+        if (
+            _PUNCT.match(word)
+            or word in ZH_QUESTION_STOP
+            or word in EN_QUESTION_STOP
+            or word in MONTHS
+        ):
             continue
         if re.fullmatch(r"[\d.,%]+", word):  # numbers are constraints, not terms
             continue
@@ -399,7 +328,7 @@ def focus_terms(folded: str, terms: list[str]) -> list[str]:
         for j in indices:
             if words[j] in known and len(words[j]) > 1:
                 return [words[j]]
-            if _PUNCT.match(words[j]) or words[j] not in _ZH_STOP:
+            if _PUNCT.match(words[j]) or words[j] not in ZH_QUESTION_STOP:
                 return []
         return []
 

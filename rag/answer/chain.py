@@ -1,44 +1,51 @@
-"""LLM answering as LangChain runnables: numbered sources -> prompt -> ChatOpenAI -> text
--> citation check (rag.answer.verify) -> Answer.
+"""The LLM answering chain, the one path the product runs (``Assistant`` streams through
+it): question -> rewrite and translate (rag.answer.rewrite) -> retriever -> prompt ->
+ChatOpenAI -> parse and check the citations (rag.answer.verify) -> Answer, as one
+LangChain runnable (``build_chain``).
 
-When the endpoint fails (timeout, 429 or 5xx after retries, unreachable, garbage) or the
-reply cannot be a cited answer (no [n] at all, or only [n] of sources that do not exist),
-the extractive answerer answers instead, and the Answer says so in ``mode["llm"]`` and
-``warnings``.
-
-Time: every LLM call of one question (model lookup, rewrite, translation, answer, and
-their retries) runs under one ``Deadline`` (``Settings.question_deadline``,
-RAG_LLM_DEADLINE). A step that runs out of it is skipped; the answer step that runs out
-gives the extractive answer, marked "time limit" in ``mode["llm"]``.
-
-Streaming: ``stream_with_llm`` yields ``Delta`` items (text as the model writes it) and
-then exactly one ``Answer``, always last. The Answer is authoritative: its text can
+Streaming first: ``chain.stream(inputs)`` yields ``Delta`` items (text as the model
+writes it) and then exactly one ``Answer``, always last; ``chain.invoke(inputs)``
+consumes that stream and returns the Answer. The Answer is authoritative: its text can
 differ from the joined deltas (markers of missing sources removed, a refusal normalised
 to the fixed phrase, the extractive answer after a failure mid-stream), so a UI shows
 the deltas as they come and then replaces them with ``Answer.text``.
 
-History is a list of (question, answer) pairs, oldest first.
+Fallback: when the endpoint fails (timeout, 429 or 5xx after retries, unreachable,
+garbage) or the reply cannot be a cited answer (no [n] at all, or only [n] of sources
+that do not exist), the extractive answerer answers instead, and the Answer says so in
+``mode["llm"]`` and ``warnings``. The answer step does this itself, in one place,
+whenever the failure comes. LangChain's ``with_fallbacks`` is not used: in a stream it
+switches only when the primary fails before its first chunk
+(``RunnableWithFallbacks.stream``, langchain-core 1.7), and an answer can fail after
+its text began to stream (a stall, the deadline, output found unusable once complete).
+
+Time: every LLM call of one question (model lookup, rewrite, translation, answer, and
+their retries) runs under one ``Deadline`` (``Settings.question_deadline``,
+RAG_LLM_DEADLINE); retrieval's time is not counted. A step that runs out of it is
+skipped; the answer step that runs out gives the extractive answer, marked "time limit"
+in ``mode["llm"]``. Each attempt of the answer streams ChatOpenAI with that attempt's
+timeout (at most the time left), retried by ``llm.stream_with_retries`` until its first
+chunk (``with_retry`` neither bounds an attempt by a deadline nor retries a stream).
 
 LangChain is imported inside functions so that importing this module stays cheap.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.answer.llm import (
     DEFAULT_MAX_RETRIES,
     Deadline,
     LLMError,
     build_chat_model,
-    call_with_retries,
     endpoint_host,
     endpoint_label,
-    resolve_model,
+    resolve_target,
     stream_with_retries,
 )
 from rag.core.config import Settings
@@ -51,18 +58,13 @@ from rag.core.types import (
     Answer,
     Delta,
     Hit,
+    cited_numbers,
 )
 
 if TYPE_CHECKING:
-    from langchain_core.documents import Document
-    from langchain_core.prompts import ChatPromptTemplate
-    from langchain_core.retrievers import BaseRetriever
     from langchain_core.runnables import Runnable, RunnableConfig
 
-log = logging.getLogger(__name__)
-
-History = Sequence[tuple[str, str]]
-
+    from rag.retrieval.hybrid import Filters
 
 StreamItem = Delta | Answer
 
@@ -76,8 +78,6 @@ _ODD_MARKER = re.compile(
     r"[\[【［]\s*(?:sources?|來源|来源|資料|资料)?\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】］]",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LABEL = re.compile(r"^\s*(?:standalone question|question|query|rewritten)\s*[:：]\s*", re.I)
 _SQUASH = re.compile(r"[\s\W_]+")
 _REFUSAL_PHRASES = tuple(
     _SQUASH.sub("", p.lower()) for p in (REFUSAL_ZH_HANT, REFUSAL_ZH_HANS, REFUSAL_EN)
@@ -94,159 +94,6 @@ UNVERIFIED_NOTE = {
     "zh-Hans": "（注意：部分陈述未能在来源中核实，请查阅原文。）",
     "en": "(Note: some statements could not be verified against the sources; check them.)",
 }
-
-
-@dataclass(frozen=True)
-class _Target:
-    """Which model at which endpoint answered, for mode and messages (no key)."""
-
-    model: str
-    endpoint: str
-    host: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.model} @ {self.host}"
-
-
-def _target(settings: Settings, max_retries: int, deadline: Deadline) -> _Target:
-    return _Target(
-        resolve_model(settings, max_retries=max_retries, deadline=deadline),
-        endpoint_label(settings),
-        endpoint_host(settings),
-    )
-
-
-def _invoke(
-    chain: Callable[[float], Runnable[dict[str, str], str]],
-    inputs: dict[str, str],
-    target: _Target,
-    settings: Settings,
-    max_retries: int,
-    deadline: Deadline,
-) -> str:
-    """``chain(seconds).invoke(inputs)``, retried under ``deadline``; LLMError on failure."""
-    return call_with_retries(
-        target.endpoint,
-        lambda seconds: chain(seconds).invoke(inputs),
-        deadline,
-        timeout=settings.llm_timeout,
-        max_retries=max_retries,
-    )
-
-
-# --- small LLM calls: rewrite and translation ------------------------------------------
-
-
-def _complete(
-    prompt: ChatPromptTemplate,
-    inputs: dict[str, str],
-    settings: Settings,
-    max_retries: int,
-    deadline: Deadline,
-) -> str:
-    """One non-streaming completion through prompt | model | parser; LLMError on failure."""
-    from langchain_core.output_parsers import StrOutputParser
-
-    target = _target(settings, max_retries, deadline)
-    model = build_chat_model(settings, model=target.model, max_tokens=256)
-
-    def chain(seconds: float) -> Runnable[dict[str, str], str]:
-        return prompt | model.bind(timeout=seconds) | StrOutputParser()
-
-    return _invoke(chain, inputs, target, settings, max_retries, deadline)
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = _LABEL.sub("", line)
-        line = line.strip().strip("\"'“”「」『』`").strip()
-        if line:
-            return line
-    return ""
-
-
-def _same_script(text: str, lang: str) -> str | None:
-    """``text`` in the language and script ``lang``, or None when it is another language."""
-    got = detect_lang(text, default_zh=lang if lang != "en" else "zh-Hans")
-    if got == lang:
-        return text
-    if "en" in (got, lang):
-        return None
-    from rag.core.text.fold import converter
-
-    return converter("s2twp" if lang == "zh-Hant" else "t2s").convert(text)
-
-
-def rewrite_question(
-    question: str,
-    history: History | None,
-    settings: Settings,
-    *,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    deadline: Deadline | None = None,
-) -> str:
-    """A standalone version of ``question`` given the (question, answer) ``history``.
-
-    No history (or no LLM configured): the question unchanged, without calling the LLM.
-    A failed call or an unusable reply also gives the question unchanged (logged): a
-    reply in another language, or one that drops a key term or constraint of the
-    question (``keeps_key_terms``), is not the same question. The rewrite keeps the
-    question's language and script.
-    """
-    if not history or not settings.llm_configured:
-        return question
-    from rag.analysis.followup import keeps_key_terms
-    from rag.answer.prompts import format_history, rewrite_prompt
-
-    try:
-        reply = _complete(
-            rewrite_prompt(),
-            {"history": format_history(history), "question": question.strip()},
-            settings,
-            max_retries,
-            deadline or Deadline.for_question(settings),
-        )
-    except LLMError as exc:
-        log.warning("question rewrite skipped: %s", exc)
-        return question
-    line = _first_line(reply)
-    if not line or len(line) > 3 * len(question) + 200:
-        return question
-    rewritten = _same_script(line, detect_lang(question))
-    if rewritten is None or not keeps_key_terms(question, rewritten):
-        log.warning("question rewrite ignored: it does not keep the question's key terms")
-        return question
-    return rewritten
-
-
-def translate_query(
-    question: str,
-    settings: Settings,
-    *,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    deadline: Deadline | None = None,
-) -> str | None:
-    """Chinese search terms for an English ``question`` (for retrieval over Chinese
-    articles); None for a Chinese question, with no LLM configured, or when the call
-    fails or the reply holds no Chinese."""
-    if detect_lang(question) != "en" or not settings.llm_configured:
-        return None
-    from rag.answer.prompts import translate_prompt
-
-    try:
-        reply = _complete(
-            translate_prompt(),
-            {"question": question.strip()},
-            settings,
-            max_retries,
-            deadline or Deadline.for_question(settings),
-        )
-    except LLMError as exc:
-        log.warning("query translation skipped: %s", exc)
-        return None
-    line = _first_line(reply)
-    return line if _CJK.search(line) else None
 
 
 # --- checking the model's answer -------------------------------------------------------
@@ -269,10 +116,6 @@ def normalize_markers(text: str) -> str:
     return _ODD_MARKER.sub(lambda m: f"[{m.group(1)}]", text)
 
 
-def _cited_numbers(text: str) -> list[int]:
-    return [int(n) for m in CITATION_MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
-
-
 def finish_answer(
     question: str, text: str, hits: Sequence[Hit], *, lang: str | None = None, llm: str = ""
 ) -> Answer:
@@ -292,7 +135,7 @@ def finish_answer(
             contexts=list(hits),
             mode={**mode, "refusal": "the model found no answer in the sources"},
         )
-    cited = _cited_numbers(body)
+    cited = cited_numbers(body)
     if not cited:
         raise MalformedOutput("an answer without any [n] citation")
     if not any(1 <= n <= len(hits) for n in cited):
@@ -344,9 +187,11 @@ def fallback_answer(
         warning += "showing the extractive answer instead."
         why = "malformed output"
     answer = extractive_answer(question, hits, lang)
-    answer.mode = {**answer.mode, "llm": f"extractive fallback ({why} from {who})"}
-    answer.warnings = [warning, *answer.warnings]
-    return answer
+    return replace(
+        answer,
+        mode={**answer.mode, "llm": f"extractive fallback ({why} from {who})"},
+        warnings=[warning, *answer.warnings],
+    )
 
 
 def _no_sources(lang: str) -> Answer:
@@ -360,146 +205,71 @@ def _no_sources(lang: str) -> Answer:
 # --- the answering chain ---------------------------------------------------------------
 
 
-def generation_chain(
-    settings: Settings, model: str, *, streaming: bool, timeout: float | None = None
-) -> Runnable[dict[str, str], str]:
-    """prompt | ChatOpenAI | StrOutputParser over the inputs of ``prompts.answer_inputs``;
-    each request gives up after ``timeout`` seconds (default RAG_LLM_TIMEOUT)."""
-    from langchain_core.output_parsers import StrOutputParser
+class Retriever(Protocol):
+    """What the chain needs of a retriever (``rag.retrieval.hybrid.HybridRetriever``)."""
 
-    from rag.answer.prompts import answer_prompt
-
-    llm = build_chat_model(settings, model=model, streaming=streaming)
-    bound = llm.bind(timeout=settings.llm_timeout if timeout is None else timeout)
-    return answer_prompt() | bound | StrOutputParser()
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        extra_queries: Sequence[str] = (),
+    ) -> list[Hit]: ...
 
 
-def _prepare(
+@dataclass(frozen=True)
+class Turn:
+    """One question on its way through the chain; each step returns a new one."""
+
+    question: str  # as the user asked it
+    history: tuple[tuple[str, str], ...]
+    k: int
+    filters: Filters | None
+    deadline: Deadline
+    standalone: str = ""  # the question answered: a follow-up rewritten, else as asked
+    query: str = ""  # what is searched
+    extra_queries: tuple[str, ...] = ()  # Chinese search terms for an English question
+    lang: str = ""  # the language to answer in: the user's question's
+    hits: tuple[Hit, ...] = ()
+
+
+def _answer_stream(
     question: str,
     hits: Sequence[Hit],
-    history: History | None,
-    settings: Settings,
-    retries: int,
+    lang: str,
     deadline: Deadline,
-    lang: str | None = None,
-) -> tuple[str, list[Hit], str]:
-    """(question to answer, hits, language of the user's question)."""
-    lang = lang or detect_lang(question)
-    if history:
-        question = rewrite_question(
-            question, history, settings, max_retries=retries, deadline=deadline
-        )
-    return question, list(hits), lang
-
-
-def answer_runnable(
-    settings: Settings, *, max_retries: int = DEFAULT_MAX_RETRIES
-) -> Runnable[dict[str, Any], Answer]:
-    """Runnable ``{"question", "hits", "history"?} -> Answer`` (no streaming): generation
-    and verification, with the extractive answer as the fallback (``with_fallbacks``)."""
-    from langchain_core.runnables import RunnableLambda
-
-    from rag.answer.prompts import answer_inputs
-
-    def prepare(x: dict[str, Any]) -> dict[str, Any]:
-        deadline = x.get("deadline") or Deadline.for_question(settings)
-        question, hits, lang = _prepare(
-            x["question"],
-            x.get("hits") or [],
-            x.get("history"),
-            settings,
-            max_retries,
-            deadline,
-            x.get("lang"),
-        )
-        return {"question": question, "hits": hits, "lang": lang, "deadline": deadline}
-
-    def generate(x: dict[str, Any]) -> Answer:
-        deadline = x["deadline"]
-        target = _target(settings, max_retries, deadline)
-        inputs = answer_inputs(x["question"], x["hits"], x["lang"])
-
-        def chain(seconds: float) -> Runnable[dict[str, str], str]:
-            return generation_chain(settings, target.model, streaming=False, timeout=seconds)
-
-        text = _invoke(chain, inputs, target, settings, max_retries, deadline)
-        return finish_answer(x["question"], text, x["hits"], lang=x["lang"], llm=target.label)
-
-    def fallback(x: dict[str, Any]) -> Answer:
-        model = settings.llm_model or ""  # a model found via /models is not known here
-        return fallback_answer(x["question"], x["hits"], x["error"], settings, model, x["lang"])
-
-    def route(x: dict[str, Any]) -> Answer | Runnable[dict[str, Any], Answer]:
-        if not x["hits"]:
-            return _no_sources(x["lang"])
-        if not settings.llm_configured:
-            return extractive_answer(x["question"], x["hits"], x["lang"])
-        return RunnableLambda(generate, name="llm_answer").with_fallbacks(
-            [RunnableLambda(fallback, name="extractive_fallback")],
-            exceptions_to_handle=(LLMError, MalformedOutput),
-            exception_key="error",
-        )
-
-    return RunnableLambda(prepare, name="prepare") | RunnableLambda(route, name="route")
-
-
-def answer_with_llm(
-    question: str,
-    hits: list[Hit],
     settings: Settings,
     *,
-    history: list[tuple[str, str]] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
-    deadline: Deadline | None = None,
-    lang: str | None = None,
-) -> Answer:
-    """Answer ``question`` from ``hits`` (source [n] is ``hits[n-1]``) with the LLM of
-    ``settings``. With ``history``, the question is first rewritten into a standalone
-    one. Never raises for endpoint or output faults: those give the extractive answer,
-    marked in ``mode["llm"]`` and ``warnings``. ``deadline`` (default: one starting now)
-    bounds all its LLM calls; ``lang`` is the language to answer in (default: the
-    question's)."""
-    inputs = {
-        "question": question,
-        "hits": hits,
-        "history": history,
-        "deadline": deadline,
-        "lang": lang,
-    }
-    return answer_runnable(settings, max_retries=max_retries).invoke(inputs)
-
-
-def stream_with_llm(
-    question: str,
-    hits: list[Hit],
-    settings: Settings,
-    *,
-    history: list[tuple[str, str]] | None = None,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    deadline: Deadline | None = None,
-    lang: str | None = None,
+    config: RunnableConfig | None = None,
 ) -> Iterator[StreamItem]:
-    """Like ``answer_with_llm``, streaming: ``Delta`` items as the model writes, then the
-    final, verified ``Answer`` (always the last item, also after a fallback)."""
-    from rag.answer.prompts import answer_inputs
+    """The answer step: ``Delta`` items as the model writes, then the checked ``Answer``
+    (always last; the extractive answer, marked, whenever the LLM fails)."""
+    from rag.answer.prompts import answer_inputs, answer_prompt
 
-    deadline = deadline or Deadline.for_question(settings)
-    question, hits, lang = _prepare(question, hits, history, settings, max_retries, deadline, lang)
+    hits = list(hits)
     if not hits:
         yield _no_sources(lang)
         return
-    if not settings.llm_configured:
-        yield extractive_answer(question, hits, lang)
-        return
     model = ""
     try:
-        target = _target(settings, max_retries, deadline)
+        target = resolve_target(settings, max_retries=max_retries, deadline=deadline)
         model = target.model
-        inputs = answer_inputs(question, hits, lang)
+        llm = build_chat_model(settings, model=model, streaming=True)
+        messages = answer_prompt().invoke(answer_inputs(question, hits, lang), config)
 
         def open_stream(seconds: float) -> Iterator[str]:
-            chain = generation_chain(settings, model, streaming=True, timeout=seconds)
-            return chain.stream(inputs)
+            """The text of the reply as it comes, from one request that gives up after
+            ``seconds``. ChatOpenAI.stream is read directly, not through ``|
+            StrOutputParser()``: a LangChain transform step whose reader stops goes on
+            reading its input to the end, for tracing, so a closed answer held its
+            request until the model finished or timed out."""
+            chunks = llm.stream(messages, config, timeout=seconds)
+            try:
+                for chunk in chunks:
+                    yield str(chunk.text)
+            finally:
+                chunks.close()
 
         parts: list[str] = []
         stream = stream_with_retries(
@@ -519,112 +289,81 @@ def stream_with_llm(
     yield answer
 
 
-# --- composing with LangChain retrievers -----------------------------------------------
+def build_chain(
+    retriever: Retriever, settings: Settings, *, max_retries: int = DEFAULT_MAX_RETRIES
+) -> Runnable[dict[str, Any], StreamItem]:
+    """The answering chain over ``retriever`` with the LLM of ``settings``.
 
-_HIT_FIELDS = ("published", "source", "url")
-_HIT_FLOATS = ("dense_score", "lexical_score")
+    Input: ``{"question", "history"?, "k"?, "filters"?, "deadline"?}`` (history: the
+    (question, answer) pairs before, oldest first; k: passages, default RAG_TOP_K;
+    deadline: default one starting now). Steps: rewrite a follow-up into a standalone
+    question, add Chinese search terms for an English one, retrieve with both, answer
+    in the language of the user's question. ``stream`` yields the deltas and then the
+    Answer; ``invoke`` returns the Answer. Never raises for endpoint or output faults.
+    """
+    from langchain_core.runnables import RunnableLambda
 
-
-def hit_from_document(doc: Document, rank: int) -> Hit:
-    """A Hit from a LangChain Document whose metadata carries Hit fields (missing ones
-    get defaults; the chunk id falls back to ``doc.id``)."""
-    meta = dict(doc.metadata or {})
-    chunk_id = str(meta.get("chunk_id") or doc.id or meta.get("id") or f"chunk-{rank}")
-
-    def opt_float(key: str) -> float | None:
-        value = meta.get(key)
-        return None if value is None else float(value)
-
-    return Hit(
-        chunk_id=chunk_id,
-        doc_id=str(meta.get("doc_id") or chunk_id),
-        text=doc.page_content,
-        title=str(meta.get("title") or ""),
-        **{k: (None if meta.get(k) is None else str(meta[k])) for k in _HIT_FIELDS},
-        start=int(meta.get("start") or 0),
-        end=int(meta.get("end") or len(doc.page_content)),
-        score=float(meta.get("score") or 0.0),
-        **{k: opt_float(k) for k in _HIT_FLOATS},
-        rank=int(meta.get("rank") or rank),
+    from rag.answer.rewrite import (
+        answer_lang,
+        rewrite_question,
+        standalone_offline,
+        translate_query,
     )
 
+    if not settings.llm_configured:
+        raise ValueError("the answering chain needs an LLM: set OPENAI_BASE_URL or RAG_LLM_MODEL")
 
-def retrieve_hits(
-    retriever: BaseRetriever, queries: Sequence[str], config: RunnableConfig | None = None
-) -> list[Hit]:
-    """Hits for one or more queries; several result lists are fused (RRF by chunk id)
-    and cut to the length of the longest list."""
-    from rag.retrieval.fusion import rrf
+    def start(x: dict[str, Any]) -> Turn:
+        return Turn(
+            question=x["question"],
+            history=tuple(x.get("history") or ()),
+            k=settings.top_k if x.get("k") is None else x["k"],
+            filters=x.get("filters"),
+            deadline=x.get("deadline") or Deadline.for_question(settings),
+        )
 
-    lists = [
-        [hit_from_document(d, i) for i, d in enumerate(retriever.invoke(q, config), start=1)]
-        for q in queries
-    ]
-    if len(lists) == 1:
-        return lists[0]
-    by_id: dict[str, Hit] = {}
-    for hits in lists:
-        for hit in hits:
-            by_id.setdefault(hit.chunk_id, hit)
-    fused = rrf([[h.chunk_id for h in hits] for hits in lists])
-    out: list[Hit] = []
-    for rank, (chunk_id, score) in enumerate(fused[: max(map(len, lists))], start=1):
-        hit = by_id[chunk_id]
-        hit.rank, hit.score = rank, score
-        out.append(hit)
-    return out
+    def rewrite(turn: Turn) -> Turn:
+        standalone = rewrite_question(
+            turn.question, turn.history, settings, max_retries=max_retries, deadline=turn.deadline
+        )
+        # No usable rewrite: search as the offline path would (a follow-up with the
+        # previous topic), answer the question as asked.
+        query = standalone
+        if standalone == turn.question:
+            query = standalone_offline(turn.question, turn.history)
+        extra = translate_query(
+            standalone, settings, max_retries=max_retries, deadline=turn.deadline
+        )
+        return replace(
+            turn,
+            standalone=standalone,
+            query=query,
+            extra_queries=(extra,) if extra else (),
+            lang=answer_lang(turn.question, standalone),
+        )
 
+    def retrieve(turn: Turn) -> Turn:
+        started = time.monotonic()
+        hits = retriever.search(turn.query, turn.k, turn.filters, extra_queries=turn.extra_queries)
+        # The time limit is the LLM's: retrieval's time is given back.
+        deadline = turn.deadline.extended(time.monotonic() - started)
+        return replace(turn, hits=tuple(hits), deadline=deadline)
 
-def build_chain(
-    retriever: BaseRetriever,
-    settings: Settings,
-    *,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    translate: bool = True,
-) -> Runnable[dict[str, Any], Answer]:
-    """Runnable ``{"question", "history"?} -> Answer`` over any LangChain retriever whose
-    Documents carry Hit fields in their metadata: rewrite the follow-up into a standalone
-    question, add Chinese search terms for an English question, retrieve with both, then
-    answer (the language of the answer is the language of the user's question)."""
-    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
-
-    def start(x: dict[str, Any]) -> Deadline:
-        return x.get("deadline") or Deadline.for_question(settings)
-
-    def standalone(x: dict[str, Any]) -> str:
-        return rewrite_question(
-            x["question"],
-            x.get("history"),
+    def answer(turn: Turn, config: RunnableConfig) -> Iterator[StreamItem]:
+        # Already standalone: the history is not passed on (it would be rewritten twice).
+        yield from _answer_stream(
+            turn.standalone,
+            turn.hits,
+            turn.lang,
+            turn.deadline,
             settings,
             max_retries=max_retries,
-            deadline=x["deadline"],
-        )
-
-    def queries(x: dict[str, Any]) -> list[str]:
-        if not translate:
-            return [x["standalone"]]
-        extra = translate_query(
-            x["standalone"], settings, max_retries=max_retries, deadline=x["deadline"]
-        )
-        return [x["standalone"], extra] if extra else [x["standalone"]]
-
-    def hits(x: dict[str, Any], config: RunnableConfig) -> list[Hit]:
-        return retrieve_hits(retriever, x["queries"], config)
-
-    def answer(x: dict[str, Any]) -> Answer:
-        return answer_runnable(settings, max_retries=max_retries).invoke(
-            {
-                "question": x["standalone"],
-                "hits": x["hits"],
-                "deadline": x["deadline"],
-                "lang": detect_lang(x["question"]),
-            }
+            config=config,
         )
 
     return (
-        RunnablePassthrough.assign(deadline=RunnableLambda(start, name="deadline"))
-        | RunnablePassthrough.assign(standalone=RunnableLambda(standalone, name="rewrite"))
-        | RunnablePassthrough.assign(queries=RunnableLambda(queries, name="translate"))
-        | RunnablePassthrough.assign(hits=RunnableLambda(hits, name="retrieve"))
+        RunnableLambda(start, name="start")
+        | RunnableLambda(rewrite, name="rewrite")
+        | RunnableLambda(retrieve, name="retrieve")
         | RunnableLambda(answer, name="answer")
     )

@@ -8,6 +8,7 @@ from dataclasses import replace
 from rag.analysis.evidence import Evidence, rank_evidence
 from rag.analysis.query import QueryInfo, analyze
 from rag.answer.policy import decide
+from rag.core.text.grams import overlap_of_shorter
 from rag.core.text.lang import lead_in, refusal_phrase
 from rag.core.types import Answer, Citation, Hit, citation_for
 
@@ -18,15 +19,6 @@ KEEP_RATIO = 0.6  # later sentences must score at least this share of the best
 
 # A passage's own reference marks ("…同在”[3]") would read as our citations.
 _FOOTNOTE = re.compile(r"\[\d{1,3}\]")
-
-
-def _overlap(a: str, b: str) -> float:
-    """Share of the shorter text's character bigrams found in the other."""
-    ga = {a[i : i + 2] for i in range(len(a) - 1)}
-    gb = {b[i : i + 2] for i in range(len(b) - 1)}
-    if not ga or not gb:
-        return 0.0
-    return len(ga & gb) / min(len(ga), len(gb))
 
 
 def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evidence]:
@@ -42,12 +34,12 @@ def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evide
     while pool and len(chosen) < max_sentences:
 
         def mmr(e: Evidence) -> float:
-            seen = max((_overlap(e.folded, c.folded) for c in chosen), default=0.0)
+            seen = max((overlap_of_shorter(e.folded, c.folded) for c in chosen), default=0.0)
             return e.relevance - REDUNDANCY * seen
 
         best = max(pool, key=mmr)
         if chosen and (
-            mmr(best) < KEEP_RATIO * top or _overlap(best.folded, chosen[0].folded) > 0.8
+            mmr(best) < KEEP_RATIO * top or overlap_of_shorter(best.folded, chosen[0].folded) > 0.8
         ):
             break
         chosen.append(best)
@@ -131,7 +123,8 @@ def find_conflict(
             and e.coverage >= CONFLICT_COVERAGE
             and hits[e.hit_index].doc_id != best_doc
             and not (e.candidates & best.candidates)
-            and _overlap(_DIGITS.sub("", e.folded), _DIGITS.sub("", best.folded)) >= SAME_CLAIM
+            and overlap_of_shorter(_DIGITS.sub("", e.folded), _DIGITS.sub("", best.folded))
+            >= SAME_CLAIM
         ):
             return e
     return None

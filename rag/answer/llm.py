@@ -1,6 +1,7 @@
-"""The chat model behind the LLM answering path: a ``ChatOpenAI`` built from Settings,
-``LLMError``, the one exception the rest of the code sees from it, and the retries and the
-per-question ``Deadline`` every call runs under.
+"""The chat model behind the LLM answering path: the one factory of OpenAI clients
+(``openai_client``, ``build_chat_model``: a ``ChatOpenAI``, both from Settings),
+``LLMError``, the one exception the rest of the code sees from them, and the retries and
+the per-question ``Deadline`` every call runs under.
 
 Any OpenAI-compatible server works (OpenAI, vLLM, Ollama, llama.cpp): ``OPENAI_BASE_URL``
 points at it. The API key is handed to the client and nowhere else: errors name the
@@ -29,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from rag.core.config import Settings, redact_url, redact_urls_in
 
 if TYPE_CHECKING:
+    import openai
     from langchain_openai import ChatOpenAI
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,27 @@ def client_url(settings: Settings) -> tuple[str | None, dict[str, str] | None]:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit((*parts[:3], "", "")), query or None
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """How to reach the endpoint of ``settings``: base URL, query, key and timeout, as
+    keyword arguments of ``openai.OpenAI`` (and of ``ChatOpenAI``, which takes the same).
+    The one place an OpenAI client's connection is decided."""
+    base_url, query = client_url(settings)
+    return {
+        "base_url": base_url,
+        "default_query": query,
+        "api_key": settings.llm_api_key or PLACEHOLDER_KEY,
+        "timeout": settings.llm_timeout,
+    }
+
+
+def openai_client(settings: Settings, *, max_retries: int = 0) -> openai.OpenAI:
+    """An ``openai.OpenAI`` client for the endpoint of ``settings`` (model lookup, the
+    LLM judge). It does not retry unless ``max_retries`` says so (see the module doc)."""
+    import openai
+
+    return openai.OpenAI(**client_options(settings), max_retries=max_retries)
 
 
 @dataclass(frozen=True)
@@ -341,13 +364,9 @@ def build_chat_model(
     name = model or settings.llm_model
     if not name:
         raise ValueError("no LLM model: set RAG_LLM_MODEL or call resolve_model()")
-    base_url, query = client_url(settings)
     return ChatOpenAI(
         model=name,
-        base_url=base_url,
-        default_query=query,
-        api_key=settings.llm_api_key or PLACEHOLDER_KEY,
-        timeout=settings.llm_timeout,
+        **client_options(settings),
         max_retries=max_retries,
         streaming=streaming,
         temperature=temperature,
@@ -369,17 +388,8 @@ def resolve_model(
     server usually serves exactly one)."""
     if settings.llm_model:
         return settings.llm_model
-    import openai
-
     endpoint = endpoint_label(settings)
-    base_url, query = client_url(settings)
-    client = openai.OpenAI(
-        base_url=base_url,
-        default_query=query,
-        api_key=settings.llm_api_key or PLACEHOLDER_KEY,
-        timeout=settings.llm_timeout,
-        max_retries=0,
-    )
+    client = openai_client(settings)
     try:
         models = call_with_retries(
             endpoint,
@@ -393,3 +403,31 @@ def resolve_model(
     if not models:
         raise LLMError("bad_response", endpoint, "it lists no models; set RAG_LLM_MODEL")
     return models[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which model at which endpoint answers, for mode and messages (no key)."""
+
+    model: str
+    endpoint: str  # endpoint_label: the redacted URL
+    host: str  # endpoint_host
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} @ {self.host}"
+
+
+def resolve_target(
+    settings: Settings,
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    deadline: Deadline | None = None,
+) -> Target:
+    """The model (``resolve_model``) and endpoint of ``settings``; LLMError when the
+    endpoint cannot say which model it serves."""
+    return Target(
+        resolve_model(settings, max_retries=max_retries, deadline=deadline),
+        endpoint_label(settings),
+        endpoint_host(settings),
+    )

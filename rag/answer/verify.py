@@ -16,13 +16,15 @@ import re
 from dataclasses import dataclass, field, replace
 
 from rag.analysis.query import date_in, extract_facts, latin_in, tagged_names
+from rag.core.text.claims import split_claims
 from rag.core.text.fold import fold, variants
+from rag.core.text.grams import cjk_bigrams, wording_overlap
 from rag.core.text.injection import instruction_near
+from rag.core.text.lang import CJK
 from rag.core.text.sentences import split_sentences
-from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for
+from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for, marker_numbers
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _NEGATION_ZH = re.compile(r"[不未没无非勿别]")
 # Compounds whose 不/无/非/未 do not negate the clause.
 _NOT_NEGATION_ZH = re.compile(
@@ -31,11 +33,6 @@ _NOT_NEGATION_ZH = re.compile(
     r"分别|区别|特别|级别|类别|性别|个别|告别|识别|差别|别墅"
 )
 _NEGATION_EN = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot)\b|n't\b")
-_WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
-_EN_STOP = frozenset(
-    "the a an of in on at to for from by with and or is are was were be been has have had "
-    "it its this that as which who will would said says".split()
-)
 
 
 @dataclass
@@ -46,25 +43,6 @@ class VerifiedAnswer:
     citations: list[Citation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # claims no cited source backs
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1) if _CJK.match(text[i : i + 2][-1])}
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text) if w not in _EN_STOP and len(w) > 1}
-
-
-def overlap(claim: str, source: str) -> float:
-    """Share of the claim's CJK bigrams, or else its words, found in ``source`` (folded)."""
-    grams = _bigrams(claim)
-    if grams:
-        return sum(g in source for g in grams) / len(grams)
-    words = _content_words(claim)
-    if not words:
-        return 1.0
-    return len(words & _content_words(source)) / len(words)
 
 
 def negated(text: str) -> bool:
@@ -79,7 +57,7 @@ def best_span(claim: str, passage: str) -> tuple[int, int]:
     folded_claim = fold(claim)
     best, best_score = (0, len(passage)), -1.0
     for start, end in split_sentences(passage):
-        score = overlap(folded_claim, fold(passage[start:end]))
+        score = wording_overlap(folded_claim, fold(passage[start:end]))
         if score > best_score:
             best, best_score = (start, end), score
     return best
@@ -88,7 +66,7 @@ def best_span(claim: str, passage: str) -> tuple[int, int]:
 def _matched_region(claim: str, sentence: str) -> str:
     """The part of a source sentence between the first and last bigram it shares with
     the claim: a negation elsewhere in the sentence is about another clause."""
-    spots = [i for g in _bigrams(claim) for i in [sentence.find(g)] if i >= 0]
+    spots = [i for g in cjk_bigrams(claim) for i in [sentence.find(g)] if i >= 0]
     if not spots:
         return sentence
     return sentence[min(spots) : max(spots) + 2]
@@ -122,8 +100,8 @@ def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
     source = fold(passage)
     if not claim:
         return True, "empty claim"
-    zh_claim = bool(_CJK.search(claim))
-    cross_lingual = zh_claim != bool(_CJK.search(source))
+    zh_claim = bool(CJK.search(claim))
+    cross_lingual = zh_claim != bool(CJK.search(source))
     facts = extract_facts(claim, latin_all=zh_claim)
     have = extract_facts(source, latin_all=True)
     for year in sorted(facts.years):
@@ -155,7 +133,7 @@ def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
         for name in sorted(_person_names(claim)):
             if name not in source:
                 return False, f"name {name} not in source"
-    share = overlap(claim, source)
+    share = wording_overlap(claim, source)
     if share < MIN_OVERLAP:
         return False, f"only {share:.0%} of the wording is in the source"
     start, end = best_span(sentence, passage)
@@ -164,28 +142,6 @@ def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
         side = "adds" if negated(claim) else "drops"
         return False, f"the claim {side} a negation compared with the source"
     return True, f"supported ({share:.0%} of the wording in the source)"
-
-
-@dataclass
-class _Claim:
-    start: int  # offsets of the sentence in the answer
-    end: int
-    markers: list[re.Match[str]]
-
-
-def _claims(text: str) -> list[_Claim]:
-    """Sentences of the answer with the [n] markers that belong to them; a marker run
-    opening a sentence ("。[1]" splits there) belongs to the sentence before."""
-    claims = [_Claim(s, e, []) for s, e in split_sentences(text)]
-    for m in CITATION_MARKER.finditer(text):
-        index = next((i for i, c in enumerate(claims) if c.start <= m.start() < c.end), None)
-        if index is None:
-            continue
-        leading = CITATION_MARKER.sub("", text[claims[index].start : m.start()]).strip() == ""
-        if leading and index > 0:
-            index -= 1
-        claims[index].markers.append(m)
-    return claims
 
 
 def verify_citations(
@@ -202,14 +158,14 @@ def verify_citations(
     unsupported: list[str] = []
     replacements: dict[tuple[int, int], str] = {}
     seen: set[tuple[int, int, int, bool]] = set()
-    for claim in _claims(answer_text):
+    for claim in split_claims(answer_text):
         if not claim.markers:
             continue
-        sentence = CITATION_MARKER.sub("", answer_text[claim.start : claim.end]).strip()
+        sentence = claim.text
         backed = False
         for m in claim.markers:
             keep: list[int] = []
-            for n in (int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))):
+            for n in marker_numbers(m):
                 if not 1 <= n <= len(contexts):
                     warnings.append(
                         f"Removed citation [{n}]: only {len(contexts)} sources were supplied."
@@ -250,15 +206,15 @@ def mark_instruction_quotes(answer: Answer) -> Answer:
     """``answer`` with citations whose quote is instruction-like article text marked
     unsupported, each with a warning (for answers that quote, e.g. the extractive one)."""
     marked: list[Citation] = []
+    warnings = list(answer.warnings)
     for cite in answer.citations:
         hit = answer.contexts[cite.n - 1] if 1 <= cite.n <= len(answer.contexts) else None
         reason = instruction_reason(hit, cite.quote_start, cite.quote_end) if hit else None
         if reason and cite.supported:
             cite = replace(cite, supported=False)
-            answer.warnings.append(f"Unverified citation [{cite.n}]: {reason}.")
+            warnings.append(f"Unverified citation [{cite.n}]: {reason}.")
         marked.append(cite)
-    answer.citations = marked
-    return answer
+    return replace(answer, citations=marked, warnings=warnings)
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -21,8 +21,14 @@ OFFLINE_ENV = {
 
 
 def apply_offline_env() -> None:
+    """Go offline: for entry points only (the CLI, ``rag serve``, ``Assistant``/``ask``,
+    eval and bench mains, tests), before any model library is imported."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+
+
+# A widely used multilingual XNLI cross-encoder for the `nli` judge; used only if on disk.
+DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-xnli-multilingual-nli-2mil7"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,12 @@ class Settings:
     # it is bound to (e.g. the name of a reverse proxy in front of it); any other Host
     # header is refused, which defeats DNS rebinding.
     allowed_hosts: str = ""
+    # RAG_AUTH: "user:password" login for the web UI, needed to bind beyond 127.0.0.1
+    # (the password is never printed).
+    auth: str | None = None
+    # RAG_NLI_MODEL: the NLI cross-encoder of the `nli` judge (a local folder or a name
+    # in the Hugging Face cache).
+    nli_model: str = DEFAULT_NLI_MODEL
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -86,6 +98,8 @@ class Settings:
             "llm_timeout": "RAG_LLM_TIMEOUT",
             "llm_deadline": "RAG_LLM_DEADLINE",
             "allowed_hosts": "RAG_ALLOWED_HOSTS",
+            "auth": "RAG_AUTH",
+            "nli_model": "RAG_NLI_MODEL",
         }
         types = {f.name: f.type for f in fields(cls)}
         for name, var in names.items():
@@ -116,10 +130,12 @@ class Settings:
         """Seconds all LLM calls of one question may take together."""
         return self.llm_deadline or DEADLINE_PER_TIMEOUT * self.llm_timeout
 
-    def __repr__(self) -> str:  # never show the API key or credentials in URLs
+    def __repr__(self) -> str:  # never show the API key, the UI password or URL credentials
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         if shown["llm_api_key"]:
             shown["llm_api_key"] = "***"
+        if shown["auth"]:
+            shown["auth"] = shown["auth"].partition(":")[0] + ":***"
         for name in ("llm_base_url", "chroma_url"):
             if shown[name]:
                 shown[name] = redact_url(shown[name])

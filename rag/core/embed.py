@@ -1,13 +1,13 @@
 """Embedders: an offline hashed n-gram embedder and a sentence-transformers wrapper.
 
 Nothing heavy is imported at module import: sentence-transformers (and torch) load only
-when a SentenceTransformerEmbedder is built, so ``rag --help`` stays instant.
+when a SentenceTransformerEmbedder is built (through ``rag.core.models``), so
+``rag --help`` stays instant.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import unicodedata
 import warnings
 from collections.abc import Sequence
@@ -16,10 +16,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rag.core.models import ModelUnavailable, load_model, model_available
+from rag.core.text.fold import to_simplified
+
 HASH_NAME = "hash-ngram-v1"
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(ModelUnavailable):
     """A requested model is not on this machine (nothing is downloaded implicitly)."""
 
 
@@ -44,14 +47,6 @@ class Embedder(Protocol):
 
 
 # --------------------------------------------------------------------------- hashing
-
-
-@functools.lru_cache(maxsize=1)
-def _t2s():  # -> opencc.OpenCC
-    """One OpenCC Traditional->Simplified converter per process."""
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,11 +83,13 @@ def _fmix64(x: np.ndarray) -> np.ndarray:
 
 
 def _simplified(text: str) -> str:
-    """Traditional -> Simplified (OpenCC t2s), so both scripts give the same n-grams."""
+    """Traditional -> Simplified (``fold.to_simplified``), so both scripts give the same
+    n-grams; lone surrogates (from broken input), which OpenCC cannot take, are dropped:
+    the embedder embeds any string."""
     try:
-        return _t2s().convert(text)
-    except UnicodeEncodeError:  # lone surrogates (e.g. from broken input): drop them
-        return _t2s().convert(text.encode("utf-8", "ignore").decode("utf-8"))
+        return to_simplified(text)
+    except UnicodeEncodeError:
+        return to_simplified(text.encode("utf-8", "ignore").decode("utf-8"))
 
 
 class HashEmbedder:
@@ -208,36 +205,6 @@ class HashEmbedder:
 # ------------------------------------------------------------ sentence-transformers
 
 
-def is_local_path(spec: str) -> bool:
-    """True when spec names a filesystem path rather than a Hugging Face model id."""
-    return spec.startswith((".", "/", "~")) or os.path.isdir(os.path.expanduser(spec))
-
-
-def model_available(name_or_path: str) -> bool:
-    """True when the model is a local directory or already in the local HF cache."""
-    if is_local_path(name_or_path):
-        return Path(name_or_path).expanduser().is_dir()
-    from rag.core.config import apply_offline_env
-
-    apply_offline_env()
-    try:
-        from huggingface_hub import snapshot_download
-
-        snapshot_download(name_or_path, local_files_only=True)
-    except Exception:  # not cached, malformed name, partial download: all "not here"
-        return False
-    return True
-
-
-def unavailable_error(what: str, name: str, hint: str = "") -> EmbedderUnavailable:
-    """The error for a model that is not on this machine, saying what to do instead."""
-    return EmbedderUnavailable(
-        f"{what} {name!r} is not available locally, and models are never downloaded "
-        "implicitly. Give the path of a local model directory, or put the model in the "
-        f"Hugging Face cache beforehand (while online){hint}."
-    )
-
-
 def default_prefixes(model: str) -> tuple[str, str]:
     """(query prefix, passage prefix) the model family was trained with.
 
@@ -259,22 +226,13 @@ class SentenceTransformerEmbedder:
         passage_prefix: str | None = None,
         batch_size: int = 32,
     ) -> None:
-        if not model_available(model):
-            raise unavailable_error(
-                "Embedding model", model, ', or use the offline embedder "hash" (RAG_EMBEDDER=hash)'
-            )
-        from rag.core.config import apply_offline_env
-
-        apply_offline_env()  # before transformers is imported, so nothing retries the hub
-        from sentence_transformers import SentenceTransformer
-
-        # Local directories are stored absolute so config() rebuilds from any cwd.
-        if is_local_path(model):
-            model = str(Path(model).expanduser().resolve())
-        try:
-            self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
-        except Exception as exc:  # a cache entry or directory that is not a usable model
-            raise EmbedderUnavailable(f"Could not load embedding model {model!r}: {exc}") from exc
+        self._model, model = load_model(
+            "sentence-transformer",
+            model,
+            what="Embedding model",
+            hint=', or use the offline embedder "hash" (RAG_EMBEDDER=hash)',
+            error=EmbedderUnavailable,
+        )
         q, p = default_prefixes(model)
         self.name = model
         self.query_prefix = q if query_prefix is None else query_prefix

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.core.config import Settings, apply_offline_env, redact_url
+from rag.core.config import Settings, redact_url
 from rag.core.types import Chunk
 
 if TYPE_CHECKING:
@@ -119,8 +119,7 @@ def connect(settings: Settings, *, create: bool = True):  # type: ignore[no-unty
     """A Chroma client: embedded (PersistentClient at settings.db) or a server.
 
     With ``create=False`` an embedded store that does not exist is an error, not a new
-    empty folder."""
-    apply_offline_env()
+    empty folder. Telemetry is off in the client's own settings."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -15,8 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.analysis.query import YEAR, QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.analysis.query import QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.core.text.dates import DATE_CUE, YEAR, YEAR_CUE
 from rag.core.text.fold import fold
+from rag.core.text.words import CN_NONZERO_NUMERALS, MEASURE_WORDS_AMOUNT
 from rag.retrieval.lexical import tokenize
 
 # Question wording that says what is asked, not what a passage contains.
@@ -26,14 +28,7 @@ _ASKING = re.compile(
 )
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;\n]+|$)")
 _ELLIPSIS = re.compile(r"\s*(?:\.{3,}|…+)\s*")
-_HAS_NUMBER = re.compile(
-    r"\d|[一二两三四五六七八九十百千万亿]+[人次个名家倍届位座架艘辆场项条元万亿%]"
-)
-_HAS_DATE = re.compile(
-    r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
-)
-_HAS_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|\b(?:19|20)\d{2}\b")
+_HAS_NUMBER = re.compile(rf"\d|[{CN_NONZERO_NUMERALS}]+[{MEASURE_WORDS_AMOUNT}]")
 
 
 @dataclass(frozen=True)
@@ -89,11 +84,11 @@ def _coverage(tokens: Sequence[str], idf: dict[str, float], text: str) -> float:
 
 def _has_type(kind: str, text: str) -> bool:
     if kind == "date":
-        return bool(_HAS_DATE.search(text))
+        return bool(DATE_CUE.search(text))
     if kind == "year":
-        return bool(_HAS_YEAR.search(text))
+        return bool(YEAR_CUE.search(text))
     if kind == "number":
-        return bool(_HAS_NUMBER.search(_HAS_YEAR.sub(" ", text)))
+        return bool(_HAS_NUMBER.search(YEAR_CUE.sub(" ", text)))
     return False
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from rag.core.embed import EmbedderUnavailable, is_local_path, model_available, unavailable_error
+from rag.core.embed import EmbedderUnavailable
+from rag.core.models import load_model
 
 
 class RerankerUnavailable(EmbedderUnavailable):
@@ -18,24 +18,14 @@ class CrossEncoderReranker:
     """Scores (query, passage) pairs with a local CrossEncoder on CPU; higher is better."""
 
     def __init__(self, model: str, *, batch_size: int = 32, max_length: int = 512) -> None:
-        if not model_available(model):
-            raise RerankerUnavailable(
-                str(unavailable_error("Reranker model", model, ", or run without a reranker"))
-            )
-        from rag.core.config import apply_offline_env
-
-        apply_offline_env()  # before transformers is imported, so nothing retries the hub
-        from sentence_transformers import CrossEncoder
-
-        if is_local_path(model):
-            model = str(Path(model).expanduser().resolve())
-        try:
-            self._model = CrossEncoder(
-                model, device="cpu", local_files_only=True, max_length=max_length
-            )
-        except Exception as exc:  # a cache entry or directory that is not a usable model
-            raise RerankerUnavailable(f"Could not load reranker model {model!r}: {exc}") from exc
-        self.name = model
+        self._model, self.name = load_model(
+            "cross-encoder",
+            model,
+            what="Reranker model",
+            hint=", or run without a reranker",
+            error=RerankerUnavailable,
+            max_length=max_length,
+        )
         self.batch_size = int(batch_size)
 
     def config(self) -> dict:

@@ -1,9 +1,23 @@
-"""Find a publish date in a line of text and normalise it to ISO 8601."""
+"""Dates in text, for three uses, each with its own patterns (one month table):
+
+- a page's publish date (``find_date``, ``parse_date``): the first date of a line with
+  its time, normalised to ISO 8601; a year is needed for that, else it is kept as written;
+- the dates and years a question or sentence names (``find_dates``, ``YEAR``), as parts
+  to compare: a month or a day alone counts (7月, 31日), and each part is range-checked;
+- cheap cues for ranking (``DATE_CUE``, ``YEAR_CUE``): does a passage hold a month-and-day
+  date, a year; a regex search per candidate, no extraction.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+
+from rag.core.text.mask import blank
+from rag.core.text.words import MONTH_ABBREVIATIONS, MONTHS
+
+# --- a page's publish date ------------------------------------------------------------
 
 _SEP = r"[-/.]"
 _TIME = r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2})(?:\s*[:：]\s*(?P<S>\d{2}))?)?"
@@ -17,12 +31,6 @@ _YMD = re.compile(
     + r"|月)\s*(?P<d>\d{1,2})(?!\d)\s*日?"
     + _TIME
 )
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    )
-}
 # English dates: "Dec 9, 2025" and "9 December 2025".
 _MDY_EN = re.compile(
     r"\b(?P<mon>[A-Za-z]{3})[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d{2})\b" + _TIME
@@ -66,7 +74,7 @@ def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
             return iso, match.span()
     for pattern in (_MDY_EN, _DMY_EN):
         for match in pattern.finditer(text):
-            month = _MONTHS.get(match["mon"].lower())
+            month = MONTHS.get(match["mon"].lower())
             if month:
                 iso = _iso(
                     int(match["y"]), month, int(match["d"]), match["H"], match["M"], match["S"]
@@ -91,3 +99,74 @@ def parse_date(text: str) -> str | None:
     """
     found = find_date(text)
     return found[0] if found else None
+
+
+# --- dates and years named in text, as facts ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Date:
+    """A date as named in text; a part the text leaves out is None (7月31日: no year)."""
+
+    year: int | None
+    month: int | None
+    day: int | None
+
+    def agrees(self, other: Date) -> bool:
+        """Same on every field both give (a bare 31日 agrees with 7月31日)."""
+        pairs = ((self.year, other.year), (self.month, other.month), (self.day, other.day))
+        return all(a is None or b is None or a == b for a, b in pairs)
+
+    def label(self) -> str:
+        parts = [f"{self.year}年" if self.year else "", f"{self.month}月" if self.month else ""]
+        return "".join(parts) + (f"{self.day}日" if self.day else "")
+
+
+_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+# Dates, most specific first; each match is masked so its parts are not counted again.
+_FACT_DATES = [
+    # 2022年7月31日 / 7月31日 / 7月31号 / 7月 (month alone) / 2022年7月
+    re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月\s*"
+               r"(?:(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号]?)?(?!\d)"),
+    # 2022-07-31, 2022/7/31, 2022.7.31
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>1[0-2]|0?[1-9])[-/.]"
+               r"(?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"),
+    # july 31, 2025 / jul 31
+    re.compile(rf"\b(?P<mn>{_MONTH_NAME})\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
+               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
+    # 31 july 2025
+    re.compile(rf"\b(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+(?P<mn>{_MONTH_NAME})\b"
+               r"(?:,?\s+(?P<y>(?:19|20)\d{2}))?"),
+    # day alone: 31日 / 31号 (not 31日元)
+    re.compile(r"(?<![\d月])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?!元)"),
+]  # fmt: skip
+YEAR = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?![\d.%])")  # not 2022.5, not 2022%
+
+
+def find_dates(folded: str) -> tuple[list[tuple[Date, tuple[int, int]]], str]:
+    """The dates of folded text with their offsets, most specific pattern first, and
+    the text with them blanked (so their parts are not counted again)."""
+    found: list[tuple[Date, tuple[int, int]]] = []
+    for pattern in _FACT_DATES:
+        for m in pattern.finditer(folded):
+            groups = m.groupdict()
+            month = MONTHS[groups["mn"]] if groups.get("mn") else groups.get("m")
+            day = Date(
+                int(groups["y"]) if groups.get("y") else None,
+                int(month) if month else None,
+                int(groups["d"]) if groups.get("d") else None,
+            )
+            found.append((day, m.span()))
+        folded = blank(pattern, folded)
+    return found, folded
+
+
+# --- cues for ranking -------------------------------------------------------------------
+
+# A month-and-day date (7月31日, 2022-07-31, jul 31) in folded text.
+DATE_CUE = re.compile(
+    r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
+    rf"(?:{MONTH_ABBREVIATIONS})[a-z]*\.?\s+\d{{1,2}}\b"
+)
+# A year: four digits before 年, or standing alone.
+YEAR_CUE = re.compile(r"(?:19|20)\d{2}\s*年|\b(?:19|20)\d{2}\b")

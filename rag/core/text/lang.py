@@ -8,7 +8,8 @@ from rag.core.text.fold import converter
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
 LANGS = ("zh-Hant", "zh-Hans", "en")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Han characters: CJK unified ideographs, extension A, and the compatibility block.
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -42,7 +43,7 @@ def detect_lang(text: str, default_zh: str = "zh-Hans") -> str:
     round trip: characters that t2s changes are Traditional, that s2t changes are
     Simplified; a tie (all characters shared by both scripts) gives ``default_zh``.
     """
-    cjk = _CJK.findall(text)
+    cjk = CJK.findall(text)
     if not cjk:
         return "en"
     if len(_LATIN.findall(text)) > 3 * len(cjk):
@@ -63,7 +64,7 @@ def unsupported_language(text: str) -> str | None:
     Chinese shares them."""
     own = _QUOTED.sub(" ", text)
     hangul = len(_HANGUL.findall(own))
-    if hangul >= MIN_HANGUL and hangul >= len(_CJK.findall(own)):
+    if hangul >= MIN_HANGUL and hangul >= len(CJK.findall(own)):
         return "Korean"
     if len(_HIRAGANA.findall(own)) >= MIN_HIRAGANA:
         return "Japanese"
