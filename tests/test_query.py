@@ -6,6 +6,7 @@ import pytest
 
 from rag.analysis.query import analyze, cn_to_int, extract_facts, latin_in
 from rag.core.text.dates import Date
+from rag.core.text.fold import fold
 from rag.core.text.lang import detect_lang, refusal_phrase
 from rag.core.types import REFUSAL_EN, REFUSAL_ZH_HANS, REFUSAL_ZH_HANT
 
@@ -78,9 +79,34 @@ def test_english_month_names_become_dates() -> None:
 def test_extract_facts() -> None:
     facts = extract_facts("2025年7月31日，共有12人受伤、十六人获救，成本增长8.1%，共1,250.50亿元。")
     assert Date(2025, 7, 31) in facts.dates
-    assert {"12", "16", "8.1", "1250.5"} <= facts.numbers
+    assert {"12", "16", "8.1", "125050000000"} <= facts.numbers  # 1,250.50亿 by value
     assert 2025 in facts.years
     assert cn_to_int("二十三") == 23 and cn_to_int("两千") == 2000
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "numbers"),
+    [
+        ("失業率為百分之五", set(), {"5"}),
+        ("增長百分之三點五", set(), {"3.5"}),
+        ("預計二〇三〇年完成", {2030}, set()),
+        ("二零二二年的營收", {2022}, set()),
+        ("投資一兆二千億元", set(), {"1200000000000"}),
+        ("共有三千二百人", set(), {"3200"}),
+        # The same amount however it is written: by value.
+        ("12萬人", set(), {"120000"}),
+        ("十二萬人", set(), {"120000"}),
+        ("120,000人", set(), {"120000"}),
+        ("營收1,200億元", set(), {"120000000000"}),
+        ("征兆明顯", set(), set()),  # 兆 alone is not a number
+    ],
+)
+def test_numbers_written_in_chinese_count_as_values(
+    text: str, years: set[int], numbers: set[str]
+) -> None:
+    facts = extract_facts(fold(text))
+    assert set(facts.years) == years
+    assert set(facts.numbers) == numbers
 
 
 def test_latin_tokens_match_at_letter_digit_edges_only():

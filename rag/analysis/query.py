@@ -33,9 +33,16 @@ _NUMBER = re.compile(r"(?<![\d.])\d+(?:,\d{3})+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)
 # Chinese numerals count only before a measure word, so 一起/统一 are not numbers.
 # 哪一天/每一年/某一家 ask or generalize; they state no number.
 _CN_NUMBER = re.compile(
-    rf"(?<![哪每某任同])[{CN_NUMERALS}]*[一二两三四五六七八九十][{CN_NUMERALS}]*"
+    rf"(?<![哪每某任同])[{CN_NUMERALS}兆]*[一二两三四五六七八九十][{CN_NUMERALS}兆]*"
     rf"(?=[{MEASURE_WORDS}]|分之|个百分点)"
 )
+# A year written in Chinese digits (二〇三〇年, 二零二二年).
+_CN_YEAR = re.compile(r"(?<![〇零一二三四五六七八九十百千])([〇零一二三四五六七八九]{4})(?=年)")
+# A percentage in words (百分之五, 百分之三点五): the number after 百分之.
+_CN_PERCENT = re.compile(r"百分之([〇零一二两三四五六七八九十百千]+(?:点[〇零一二三四五六七八九]+)?)")
+# An Arabic number scaled by a Chinese unit (12万, 3.5亿, 1.2兆): its value, so that
+# 12万 and 120,000 are the same number.
+_SCALED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*([万亿兆])")
 # Codes such as h20, c919, u14 are names, not numbers.
 _CODE = re.compile(r"[a-z]+\d[a-z0-9]*|[a-z]+-\d+")
 _QUOTED = re.compile(r"[《“「『\"']([^《》“”「」『』\"']{2,30})[》”」』\"']")
@@ -53,24 +60,37 @@ class Facts:
     quoted: frozenset[str] = frozenset()  # folded text inside 《》“”「」
 
 
-def cn_to_int(text: str) -> int | None:
-    """Value of a Chinese numeral such as 十六, 二十三, 两千, 四 (None if not one)."""
-    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
-    units = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
-    total, section, current = 0, 0, 0
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+# Large units, largest first: 一兆二千亿 is 1 x 10^12 + 2000 x 10^8 (兆 is 10^12 in Taiwan's
+# usage, which is how news writes amounts).
+_CN_LARGE_UNITS = (("兆", 10**12), ("亿", 10**8), ("万", 10**4))
+
+
+def cn_to_int(text: str) -> int | None:
+    """Value of a Chinese numeral such as 十六, 二十三, 两千, 一兆二千亿, 二〇三〇 (digit by
+    digit when it has no unit), or None if ``text`` is not one."""
+    if not text:
+        return None
+    for unit, size in _CN_LARGE_UNITS:
+        if unit in text:
+            left, _, right = text.partition(unit)
+            high = cn_to_int(left) if left else 1
+            low = cn_to_int(right) if right else 0
+            return None if high is None or low is None else high * size + low
+    if all(ch in _CN_DIGITS for ch in text):  # 二〇三〇: written digit by digit
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    section, current = 0, 0
     for ch in text:
-        if ch in digits:
-            current = digits[ch]
-        elif ch in ("万", "亿"):
-            total = (total + section + current) * units[ch]
-            section, current = 0, 0
-        elif ch in units:
-            section += (current or 1) * units[ch]
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_SMALL_UNITS:
+            section += (current or 1) * _CN_SMALL_UNITS[ch]
             current = 0
         else:
             return None
-    return total + section + current
+    return section + current
 
 
 def _norm_number(raw: str) -> str:
@@ -95,13 +115,39 @@ def extract_facts(text: str, *, latin_all: bool = False) -> Facts:
     years = {date.year for date in dates if date.year}
     work = blank(_CODE, work)
     years.update(int(m.group("y")) for m in YEAR.finditer(work))
-    work = blank(YEAR, work)
-    numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(work)}
+    years.update(int(cn_to_int(m.group(1)) or 0) for m in _CN_YEAR.finditer(work))
+    work = blank(_CN_YEAR, blank(YEAR, work))
+    numbers = {_cn_decimal(m.group(1)) for m in _CN_PERCENT.finditer(work)}
+    numbers.discard(None)
+    work = blank(_CN_PERCENT, work)
+    for m in _SCALED.finditer(work):
+        numbers.add(_scaled(m.group(1), m.group(2)))
+    work = blank(_SCALED, work)
+    numbers.update(_norm_number(m.group(0)) for m in _NUMBER.finditer(work))
     for m in _CN_NUMBER.finditer(work):
         value = cn_to_int(m.group(0))
         if value is not None:
             numbers.add(str(value))
-    return Facts(frozenset(years), tuple(dates), frozenset(numbers), latin, quoted)
+    return Facts(frozenset(years), tuple(dates), frozenset(numbers), latin, quoted)  # type: ignore[arg-type]
+
+
+def _cn_decimal(text: str) -> str | None:
+    """三点五 -> "3.5", 三十五 -> "35" (None if not a numeral)."""
+    whole, _, fraction = text.partition("点")
+    value = cn_to_int(whole)
+    if value is None:
+        return None
+    if not fraction:
+        return str(value)
+    return _norm_number(f"{value}." + "".join(str(_CN_DIGITS[ch]) for ch in fraction))
+
+
+def _scaled(number: str, unit: str) -> str:
+    """12 and 万 -> "120000"; 3.5 and 亿 -> "350000000" (exact decimal arithmetic)."""
+    from decimal import Decimal
+
+    size = dict(_CN_LARGE_UNITS)[unit]
+    return _norm_number(format(Decimal(number.replace(",", "")) * size, "f"))
 
 
 def value_spans(folded: str, kind: str, question: Facts) -> list[tuple[int, int]]:
