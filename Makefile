@@ -14,7 +14,7 @@ export HF_HUB_DISABLE_TELEMETRY ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install run ingest check test lint bench clean
+.PHONY: install run ingest check test lint bench train clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Fit the learned extractive answerer (rag/answer/data/answerer.json) from DRCD, CMRC 2018
+# and RGB in ../shared; REBUILD=1 retrieves every labelled row again (~20 min).
+train: install
+	OMP_NUM_THREADS=1 $(PY) -m eval.train_answerer $(if $(REBUILD),--rebuild)
 
 bench: install
 	$(PY) -m eval.bench $(ONLY)

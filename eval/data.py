@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RGB_REFINE = SHARED / "data" / "rgb-zh" / "zh_refine.json"
 CRUD_DIR = SHARED / "data" / "crud-rag-news"
+# Reading comprehension (SQuAD layout): human-written questions over Wikipedia paragraphs.
+DRCD_FILES = (SHARED / "data" / "drcd" / "DRCD_dev.json",)  # zh-Hant (Taiwan)
+CMRC_FILES = (  # zh-Hans
+    SHARED / "data" / "cmrc2018" / "cmrc2018_dev.json",
+    SHARED / "data" / "cmrc2018" / "cmrc2018_trial.json",
+)
 HANDCRAFTED = SHARED / "data" / "zh-web-extraction-handcrafted"
 
 
@@ -129,6 +135,70 @@ class RgbPassages:
         answer RGB marks as a positive)."""
         positive = set().union(*self.positives)
         return [i for i in self.negatives if i not in positive]
+
+
+# --- reading comprehension (DRCD, CMRC 2018) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class QA:
+    """One human-written question with its gold answer spans (as text)."""
+
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    pid: str  # unique across the set: "<article id>:<paragraph id>"
+    text: str
+    questions: tuple[QA, ...]
+
+
+@dataclass(frozen=True)
+class WikiArticle:
+    """An article of a SQuAD-layout file: the unit every split is made by."""
+
+    aid: str  # unique across the set: "<file stem>:<article id>"
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+
+
+def load_squad(paths: Sequence[Path]) -> list[WikiArticle]:
+    """The articles of SQuAD-layout files (DRCD, CMRC 2018), in file order."""
+    articles = []
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            data = json.load(handle)["data"]
+        for article in data:
+            aid = f"{path.stem}:{article['id']}"
+            paragraphs = tuple(
+                Paragraph(
+                    pid=f"{aid}:{paragraph['id']}",
+                    text=paragraph["context"],
+                    questions=tuple(
+                        QA(
+                            qid=str(qa["id"]),
+                            question=qa["question"],
+                            answers=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
+                        )
+                        for qa in paragraph["qas"]
+                    ),
+                )
+                for paragraph in article["paragraphs"]
+            )
+            articles.append(WikiArticle(aid, article["title"], paragraphs))
+    return articles
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, hex (data provenance recorded with fitted artifacts)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # --- CRUD-RAG news --------------------------------------------------------------------

@@ -209,6 +209,36 @@ def svg_line(points: Sequence[tuple[float, float]], title: str) -> str:
     return "".join(parts) + "</svg>"
 
 
+SERIES_COLOURS = ("#d0644a", "#3b7dd8", "#4a9d5b", "#8e5bb5", "#c99a2e")
+
+
+def svg_lines(
+    series: dict[str, Sequence[tuple[float, float]]], title: str, x_label: str, y_label: str
+) -> str:
+    """An SVG chart of several (x, y) lines, both axes 0..1, with a legend: one trade-off
+    curve per set."""
+    parts = [_svg_open(title)]
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (PAD + x * (W - 2 * PAD), H - PAD - y * (H - 2 * PAD))
+
+    for k, (name, points) in enumerate(series.items()):
+        colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+        path = " ".join("{:.1f},{:.1f}".format(*at(x, y)) for x, y in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.append(
+            f'<text x="{W - PAD - 4}" y="{PAD + 14 + 14 * k}" text-anchor="end" '
+            f'fill="{colour}">{escape(name)}</text>'
+        )
+    parts += _axes("0", "1", "1")
+    parts.append(f'<text x="{W / 2}" y="{H - 4}" text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(
+        f'<text x="10" y="{H / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 10 {H / 2})">{escape(y_label)}</text>'
+    )
+    return "".join(parts) + "</svg>"
+
+
 def _svg_open(title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '

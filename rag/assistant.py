@@ -9,17 +9,26 @@ answerer quotes the passages (no LangChain import, so ``rag ask`` starts sooner)
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from rag.core.config import Settings, apply_offline_env
 from rag.core.text.fold import variants
-from rag.core.types import Answer, Delta
+from rag.core.types import Answer, Delta, Hit
 from rag.retrieval.hybrid import Filters, HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
 Turn = tuple[str, str]  # (user question, assistant answer)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The passages found for a question, and how the extractive answerer reads it."""
+
+    analysis: str  # the text analysed: the standalone question, or its glossary terms
+    lang: str  # the language of the answer or refusal
+    hits: list[Hit]
 
 
 class QuestionError(ValueError):
@@ -111,25 +120,41 @@ class Assistant:
                     item = replace(item, mode={**self.mode, **item.mode})
                 yield item
             return
-        from rag.analysis.glossary import translate_question
         from rag.answer.chain import extractive_answer
-        from rag.answer.rewrite import answer_lang, standalone_offline
 
-        standalone = standalone_offline(question, history)
-        lang = answer_lang(question, standalone)
-        translation = translate_question(standalone) if lang == "en" else None
-        if translation is None:
-            hits = self.retriever.search(standalone, k, filters)
-            answer = extractive_answer(standalone, hits, lang)
-        else:
-            # English over Chinese articles: search and check with glossary terms.
-            extra = [translation.search, *variants(translation.search)[1:]]
-            hits = self.retriever.search(standalone, k, filters, extra_queries=extra)
-            answer = extractive_answer(translation.analysis, hits, "en")
+        found = self.retrieve(question, history=history, k=k, filters=filters)
+        answer = extractive_answer(found.analysis, found.hits, found.lang)
         mode = {**self.mode, **{k: v for k, v in answer.mode.items() if k != "llm"}}
         answer = replace(answer, mode=mode)
         yield Delta(answer.text)
         yield answer
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        history: Sequence[Turn] | None = None,
+        k: int | None = None,
+        filters: Filters | dict[str, Any] | None = None,
+    ) -> Retrieval:
+        """What the offline answerer is given for ``question``: the passages retrieved for
+        it (a follow-up searched with its topic; English also with glossary terms), the
+        text to analyse and the answer's language. Benchmarks and training use this, so
+        they see exactly what ``ask`` does."""
+        from rag.analysis.glossary import translate_question
+        from rag.answer.rewrite import answer_lang, standalone_offline
+
+        k = self.settings.top_k if k is None else k
+        filters = to_filters(filters)
+        standalone = standalone_offline(question, list(history or []))
+        lang = answer_lang(question, standalone)
+        translation = translate_question(standalone) if lang == "en" else None
+        if translation is None:
+            return Retrieval(standalone, lang, self.retriever.search(standalone, k, filters))
+        # English over Chinese articles: search and check with glossary terms.
+        extra = [translation.search, *variants(translation.search)[1:]]
+        hits = self.retriever.search(standalone, k, filters, extra_queries=extra)
+        return Retrieval(translation.analysis, "en", hits)
 
     def _unsupported(self, language: str) -> Answer:
         """The answer to a question in a language the service does not read."""

@@ -39,7 +39,9 @@ _CN_NUMBER = re.compile(
 # A year written in Chinese digits (二〇三〇年, 二零二二年).
 _CN_YEAR = re.compile(r"(?<![〇零一二三四五六七八九十百千])([〇零一二三四五六七八九]{4})(?=年)")
 # A percentage in words (百分之五, 百分之三点五): the number after 百分之.
-_CN_PERCENT = re.compile(r"百分之([〇零一二两三四五六七八九十百千]+(?:点[〇零一二三四五六七八九]+)?)")
+_CN_PERCENT = re.compile(
+    r"百分之([〇零一二两三四五六七八九十百千]+(?:点[〇零一二三四五六七八九]+)?)"
+)
 # An Arabic number scaled by a Chinese unit (12万, 3.5亿, 1.2兆): its value, so that
 # 12万 and 120,000 are the same number.
 _SCALED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*([万亿兆])")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.analysis.evidence import Evidence, rank_evidence
 from rag.analysis.query import QueryInfo, analyze
+from rag.answer.model import AnswererModel, load_model
 from rag.answer.policy import decide
 from rag.core.text.grams import overlap_of_shorter
 from rag.core.text.lang import lead_in, refusal_phrase
@@ -14,37 +16,40 @@ from rag.core.types import Answer, Citation, Hit, citation_for
 
 MODE = {"llm": "extractive (no LLM configured)"}
 REDUNDANCY = 0.6  # MMR: how much overlap with an already chosen sentence costs
-KEEP_RATIO = 0.6  # later sentences must score at least this share of the best
+SAME_SENTENCE = 0.8  # a further quote this close to the first one says the same again
 
 
 # A passage's own reference marks ("…同在”[3]") would read as our citations.
 _FOOTNOTE = re.compile(r"\[\d{1,3}\]")
 
 
-def select_sentences(evidence: list[Evidence], max_sentences: int) -> list[Evidence]:
-    """Best sentences with redundancy control (MMR): admissible ones first, then by
-    relevance minus overlap with those already chosen."""
-    # Wider than the refusal bar: a sentence may leave the year to its passage.
-    pool = [e for e in evidence if e.constraints_ok and e.type_ok and not e.is_question]
-    pool = pool or [e for e in evidence if e.constraints_ok]
+def select_sentences(
+    evidence: Sequence[Evidence], scores: Sequence[float], max_sentences: int, keep_ratio: float
+) -> list[Evidence]:
+    """The best-scored sentences with redundancy control (MMR): each next sentence by its
+    score minus its overlap with those already chosen, kept while it scores at least
+    ``keep_ratio`` of the best. Best first: the reader sees the answer before the
+    context around it."""
+    pool = [(e, float(s)) for e, s in zip(evidence, scores, strict=True) if not e.is_question]
     if not pool:
         return []
-    top = max(e.relevance for e in pool)
+    top = max(s for _, s in pool)
     chosen: list[Evidence] = []
     while pool and len(chosen) < max_sentences:
 
-        def mmr(e: Evidence) -> float:
+        def mmr(item: tuple[Evidence, float]) -> float:
+            e, s = item
             seen = max((overlap_of_shorter(e.folded, c.folded) for c in chosen), default=0.0)
-            return e.relevance - REDUNDANCY * seen
+            return s - REDUNDANCY * seen * top
 
         best = max(pool, key=mmr)
         if chosen and (
-            mmr(best) < KEEP_RATIO * top or overlap_of_shorter(best.folded, chosen[0].folded) > 0.8
+            mmr(best) < keep_ratio * top
+            or overlap_of_shorter(best[0].folded, chosen[0].folded) > SAME_SENTENCE
         ):
             break
-        chosen.append(best)
+        chosen.append(best[0])
         pool.remove(best)
-    # Best first: the reader sees the answer before the context around it.
     return chosen
 
 
@@ -58,7 +63,12 @@ def refusal_answer(info: QueryInfo, hits: list[Hit], reason: str) -> Answer:
 
 
 def answer_extractive(
-    question: str, hits: list[Hit], *, max_sentences: int = 3, lang: str | None = None
+    question: str,
+    hits: list[Hit],
+    *,
+    max_sentences: int = 3,
+    lang: str | None = None,
+    model: AnswererModel | None = None,
 ) -> Answer:
     """Answer by quoting up to ``max_sentences`` passage sentences verbatim, each followed
     by [n] (1-based index into ``hits``); refuse with the fixed phrase when the passages
@@ -67,15 +77,29 @@ def answer_extractive(
     info = analyze(question)
     if lang:
         info = replace(info, lang=lang)
+    model = model or load_model()
     evidence = rank_evidence(info, hits)
-    refuse, reason = decide(info, evidence, len({h.doc_id for h in hits}))
-    if refuse:
-        return refusal_answer(info, hits, reason)
-    chosen = select_sentences(evidence, max_sentences)
+    decision = decide(info, evidence, hits, model)
+    if decision.refuse:
+        return refusal_answer(info, hits, decision.reason)
+    chosen = select_sentences(evidence, decision.scores, max_sentences, model.keep_ratio)
     if not chosen:
         return refusal_answer(info, hits, "no sentence to quote")
+    return quote_answer(info, evidence, hits, chosen, decision.reason, max_sentences)
+
+
+def quote_answer(
+    info: QueryInfo,
+    evidence: Sequence[Evidence],
+    hits: list[Hit],
+    chosen: list[Evidence],
+    reason: str,
+    max_sentences: int,
+) -> Answer:
+    """The answer that quotes ``chosen``, each with its [n]; when another source states
+    the same thing with another value, that sentence is quoted too, with a warning."""
     warnings: list[str] = []
-    conflict = find_conflict(info, evidence, hits, chosen[0])
+    conflict = find_conflict(info, list(evidence), hits, chosen[0])
     if conflict is not None:
         # Both sides are quoted and the reader is told: a journalist must see it.
         if conflict not in chosen:

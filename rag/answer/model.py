@@ -77,6 +77,7 @@ class AnswererModel:
     answerable: Trees
     threshold: float  # refuse below this answerability probability
     keep_ratio: float  # quote a further sentence only if its score is this share of the best
+    refuse_without_constraints: bool  # refuse when no passage holds the question's constraints
     version: str
 
     @classmethod
@@ -88,6 +89,7 @@ class AnswererModel:
             answerable=Trees.from_json(data["answerable_model"]),
             threshold=float(data["threshold"]),
             keep_ratio=float(data["keep_ratio"]),
+            refuse_without_constraints=bool(data["refuse_without_constraints"]),
             version=str(data["version"]),
         )
 

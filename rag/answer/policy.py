@@ -1,103 +1,76 @@
-"""The extractive answerer's refusal policy: answer only when some retrieved sentence
-(a) sits in a passage that holds every hard constraint of the question, (b) carries the
-expected kind of answer within a few characters of the question's own words, (c) covers
-enough of the question's key terms, weighted by rarity, and (d) is confident enough:
-among several retrieved documents its value must be repeated by another document in a
-sentence about the question too, unless the sentence is self-contained (every key term,
-the question's focus term and every constraint in the sentence itself). Otherwise:
-refuse, with the reason."""
+"""The extractive answerer's decision: answer or refuse, and how much each candidate
+sentence is worth quoting. Learned from labelled data (rag/answer/model.py, fitted by
+`make train`): a sentence scorer over each sentence's evidence features and an
+answerability classifier over the question's best evidence, with a refusal threshold
+chosen on validation data so false refusals stay at or below 5% on each training set.
+Two checks stay rules because they are not judgements: no passages, and a question with
+nothing to look for. A third, "no passage holds the question's years, dates, numbers or
+names", is applied only when the fitted artifact says validation data showed it pays."""
 
 from __future__ import annotations
 
-from rag.analysis.evidence import MAX_SUPPORT, Evidence, rank_evidence
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.analysis.evidence import Evidence
+from rag.analysis.features import question_vector, sentence_matrix
 from rag.analysis.query import QueryInfo
+from rag.answer.model import AnswererModel, load_model
 from rag.core.types import Hit
 
-# The bar a candidate sentence must clear is on its *confidence*: weighted key-term
-# coverage (sentence, neighbours and passage mixed) plus a bonus per other document that
-# repeats its answer value (corroboration, up to MAX_SUPPORT documents). Tuned on the
-# odd-indexed RGB zh questions (full store vs distractor-only store, hash embedder): a
-# value of the asked type (date, number, name...) found in one source only is not enough
-# when several documents were retrieved -- topical distractors hold plenty of dates and
-# numbers about the same subject -- while a full-coverage sentence whose value one other
-# document repeats is. Untyped questions ("what is ...") have no value to corroborate,
-# so a lower bar, which corroboration also helps to reach.
-SUPPORT_BONUS = 0.25
-# ... and a small one when the answer sentence itself names the asked relation (the
-# question's focus term: 编剧 in 《X》的编剧是谁), not only its subject.
-FOCUS_BONUS = 0.1
-MIN_CONFIDENCE_TYPED = 1.3
-MIN_CONFIDENCE_UNTYPED = 0.8
-# With fewer distinct documents than this among the hits, no second source could have
-# repeated the value: a sentence then needs this much coverage alone.
-MIN_DOCS_FOR_CORROBORATION = 3
-MIN_COVERAGE_FEW_DOCS = 0.65
-_TYPED = ("date", "year", "number", "person", "place", "org")
-# A value answers only when stated beside the question's words ("how many" needs a
-# number next to the matched terms): at most this many characters between a value of
-# the asked kind and a key term in the sentence (odd RGB questions: 8-12 refuse the same
-# distractors; answered questions have their value 0-5 characters from a key term).
-MAX_VALUE_GAP = 12
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to refuse and why; the answerability probability; one score per evidence
+    sentence (evidence order) for choosing what to quote."""
+
+    refuse: bool
+    reason: str
+    answerable: float = 0.0
+    scores: tuple[float, ...] = ()
 
 
-def decide(info: QueryInfo, evidence: list[Evidence], n_docs: int = 0) -> tuple[bool, str]:
-    """(refuse, reason) from ranked evidence; ``n_docs``: distinct documents in the hits."""
+def score(
+    info: QueryInfo, evidence: Sequence[Evidence], hits: Sequence[Hit], model: AnswererModel
+) -> tuple[np.ndarray, float]:
+    """(sentence scores, answerability probability) from the fitted models."""
+    sentences = sentence_matrix(info, evidence, hits)
+    scores = model.sentence.proba(sentences) if len(evidence) else np.zeros(0)
+    question = question_vector(evidence, hits, sentences, scores)
+    return scores, float(model.answerable.proba(question[None, :])[0])
+
+
+def decide(
+    info: QueryInfo,
+    evidence: Sequence[Evidence],
+    hits: Sequence[Hit],
+    model: AnswererModel | None = None,
+) -> Decision:
+    """Answer or refuse, from ranked ``evidence`` over ``hits``."""
     if not evidence:
-        return True, "no passages"
+        return Decision(True, "no passages")
     if not info.terms and not info.constraints:
-        return True, "the question has no content words to look for"
-    if not any(e.constraints_ok for e in evidence):
+        return Decision(True, "the question has no content words to look for")
+    model = model or load_model()
+    scores, answerable = score(info, evidence, hits, model)
+    kept = tuple(float(s) for s in scores)
+    if model.refuse_without_constraints and not any(e.constraints_ok for e in evidence):
         missing = min((e.missing for e in evidence), key=len)
-        return True, f"no passage mentions {', '.join(missing)}"
-    admissible = [e for e in evidence if e.admissible]
-    if not admissible:
-        return True, f"no matching sentence holds a {info.answer_type} answer"
-    for e in sorted(admissible, key=lambda e: confidence(e), reverse=True):
-        if passes(info, e, n_docs):
-            how = f"corroborated by {e.support}" if e.corroborated else "single source"
-            return False, (
-                f"answerable ({info.answer_type}, coverage {e.coverage:.2f}, {how}, "
-                f"confidence {confidence(e):.2f})"
-            )
-    best = max(admissible, key=confidence)
-    return True, (
-        f"best sentence covers {best.coverage:.2f} of the question's key terms, "
-        f"{best.support} other document(s) repeat its value: confidence "
-        f"{confidence(best):.2f} (needs {required_confidence(info, n_docs):.2f})"
+        return Decision(True, f"no passage mentions {', '.join(missing)}", answerable, kept)
+    if answerable < model.threshold:
+        return Decision(
+            True,
+            f"answerable with probability {answerable:.2f}, below the bar of "
+            f"{model.threshold:.2f} (best sentence scores {max(kept):.2f})",
+            answerable,
+            kept,
+        )
+    return Decision(
+        False,
+        f"answerable with probability {answerable:.2f} (bar {model.threshold:.2f}; "
+        f"{info.answer_type} question, best sentence scores {max(kept):.2f})",
+        answerable,
+        kept,
     )
-
-
-def confidence(e: Evidence) -> float:
-    """Coverage plus the corroboration and focus bonuses: what the refusal bar is
-    compared with."""
-    return e.coverage + SUPPORT_BONUS * min(e.support, MAX_SUPPORT) + FOCUS_BONUS * e.focus_match
-
-
-def required_confidence(info: QueryInfo, n_docs: int) -> float:
-    """The confidence bar for the question, given how many documents were retrieved."""
-    if n_docs < MIN_DOCS_FOR_CORROBORATION:
-        return MIN_COVERAGE_FEW_DOCS
-    return MIN_CONFIDENCE_TYPED if info.answer_type in _TYPED else MIN_CONFIDENCE_UNTYPED
-
-
-def passes(info: QueryInfo, e: Evidence, n_docs: int) -> bool:
-    """Whether one sentence alone would let ``decide`` answer."""
-    beside = e.value_gap is None or e.value_gap <= MAX_VALUE_GAP
-    return (
-        e.admissible
-        and beside
-        and (confidence(e) >= required_confidence(info, n_docs) or self_contained(e))
-    )
-
-
-def self_contained(e: Evidence) -> bool:
-    """A single-source answer strong enough alone (a fact one article reports): the
-    sentence itself holds every key term, the focus term exactly, and every constraint."""
-    return (
-        e.sentence_coverage >= 0.999 and e.focus_match >= 1.0 and e.constraints_in_sentence >= 1.0
-    )
-
-
-def should_refuse(info: QueryInfo, hits: list[Hit]) -> tuple[bool, str]:
-    """Whether the passages cannot answer the question, and why."""
-    return decide(info, rank_evidence(info, hits), len({h.doc_id for h in hits}))

@@ -1,0 +1,229 @@
+"""Labelled data for the learned extractive answerer, built through the product's own
+retriever: which retrieved sentences hold a gold answer, and whether the question can
+be answered from the store it was asked of.
+
+- DRCD (zh-Hant) and CMRC 2018 (zh-Hans): paragraphs are ingested as articles (title =
+  the Wikipedia article's title) into four stores per set, each missing one fold of
+  whole articles. A question asked of the store that lacks its article is unanswerable
+  (same-topic passages remain); asked of the store that follows it, it is answerable.
+- RGB zh_refine: every question asked of the store of all passages (answerable) and of
+  the store of distractors only (unanswerable; bench_ask's store, without the negatives
+  that are another question's positive).
+
+Every set is split by article (RGB: by question, odd for fitting, even held out), never
+by question within an article. Retrieval is `Assistant.retrieve`, exactly what
+`rag ask` hands the answerer; the hits are cached (retrieval is the slow part, and
+Chroma's HNSW build is not bit-reproducible), everything after them is deterministic.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eval.data import (
+    CMRC_FILES,
+    DRCD_FILES,
+    RGB_REFINE,
+    RgbPassages,
+    WikiArticle,
+    file_digest,
+    load_rgb,
+    load_squad,
+    write_jsonl,
+)
+from rag.core.text.fold import fold
+from rag.core.types import Hit
+
+SETS = ("drcd", "cmrc", "rgb")
+FOLDS = 4  # removal folds: each article is missing from exactly one store of its set
+# Article splits by a hash of the article id: 60% to fit, 20% to choose thresholds,
+# 20% held out for the figures that are reported.
+SPLITS = (("train", 6), ("val", 2), ("test", 2))
+CACHE = Path(__file__).resolve().parents[1] / "bench-results" / "answerer"
+Facts = list[list[str]]  # every fact must be found; any alias of a fact will do
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question asked of one store, with the passages retrieval gave the answerer."""
+
+    set: str
+    split: str  # train / val / test
+    qid: str
+    group: str  # the article (RGB: the question) it belongs to; folds never split one
+    question: str  # what the answerer analyses
+    lang: str
+    facts: Facts
+    answerable: bool  # by construction: the store holds the question's own article
+    store: str
+    hits: tuple[Hit, ...]
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "hits": [asdict(h) for h in self.hits]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Row:
+        hits = tuple(Hit(**h) for h in data["hits"])
+        return cls(**{**data, "hits": hits})
+
+    def answer_in_hits(self) -> bool:
+        """Whether the retrieved passages hold every fact (an RGB "distractor" can)."""
+        return holds(self.facts, "\n".join(h.text for h in self.hits))
+
+
+def holds(facts: Facts, text: str) -> bool:
+    """Every fact (any alias) in ``text`` after folding: RGB's rule, and for DRCD/CMRC
+    (one fact, its gold spans as aliases) "a gold answer span inside the answer"."""
+    folded = fold(text)
+    return bool(facts) and all(any(fold(a) in folded for a in fact) for fact in facts)
+
+
+def holds_any(facts: Facts, text: str) -> bool:
+    """Some fact (any alias) in ``text``: the label of a candidate sentence."""
+    folded = fold(text)
+    return any(fold(a) in folded for fact in facts for a in fact)
+
+
+def bucket(key: str, salt: str, n: int) -> int:
+    """A stable bucket 0..n-1 of ``key`` (sha256: the same on every machine and run)."""
+    return int(hashlib.sha256(f"{salt}:{key}".encode()).hexdigest(), 16) % n
+
+
+def split_of(group: str) -> str:
+    """train / val / test of an article, by a hash of its id (60/20/20)."""
+    at = bucket(group, "split", sum(share for _, share in SPLITS))
+    for name, share in SPLITS:
+        if at < share:
+            return name
+        at -= share
+    raise AssertionError("unreachable")
+
+
+def rgb_split(index: int) -> str:
+    """RGB: even questions held out (test); odd ones fit (1 mod 4) and calibrate (3 mod 4)."""
+    if index % 2 == 0:
+        return "test"
+    return "train" if index % 4 == 1 else "val"
+
+
+def inputs(name: str) -> tuple[Path, ...]:
+    """The ../shared files a set is built from."""
+    return {"drcd": DRCD_FILES, "cmrc": CMRC_FILES, "rgb": (RGB_REFINE,)}[name]
+
+
+def provenance(names: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Each set's input files with their sha256 (recorded in the fitted artifact)."""
+    return {
+        name: [
+            {"file": f"../shared/{p.relative_to(p.parents[2])}", "sha256": file_digest(p)}
+            for p in inputs(name)
+        ]  # fmt: skip
+        for name in names
+    }
+
+
+def cache_path(name: str, cache: Path = CACHE) -> Path:
+    return cache / f"{name}-rows.jsonl.gz"
+
+
+def load_rows(name: str, cache: Path = CACHE, *, rebuild: bool = False) -> list[Row]:
+    """The rows of a set, from the cache, else built (and cached)."""
+    path = cache_path(name, cache)
+    if rebuild or not path.exists():
+        rows = list(build_rows(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [Row.from_json(json.loads(line)) for line in handle]
+
+
+def build_rows(name: str) -> Iterator[Row]:
+    if name == "rgb":
+        yield from _rgb_rows()
+    else:
+        yield from _squad_rows(name, load_squad(inputs(name)))
+
+
+def _open(db: Path, records: list[dict]):  # type: ignore[no-untyped-def]
+    """An Assistant over a new store of ``records`` (ingested through the product)."""
+    from ingest.pipeline import ingest
+    from rag.assistant import Assistant
+    from rag.core.config import Settings
+
+    settings = Settings(db=db, embedder="hash")
+    write_jsonl(db.parent / f"{db.name}.jsonl", records)
+    report = ingest([db.parent / f"{db.name}.jsonl"], settings)
+    if report.failed or report.conflicts:
+        raise RuntimeError(f"building {db}: {report.failed[:3]} {report.conflicts[:3]}")
+    return Assistant(settings)
+
+
+def _squad_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
+    fold_of = {a.aid: bucket(a.aid, "fold", FOLDS) for a in articles}
+    with tempfile.TemporaryDirectory(prefix=f"answerer-{name}-") as tmp:
+        for removed in range(FOLDS):
+            records = [
+                {"id": p.pid, "title": a.title, "text": p.text}
+                for a in articles
+                if fold_of[a.aid] != removed
+                for p in a.paragraphs
+            ]
+            assistant = _open(Path(tmp) / f"store{removed}", records)
+            for article in articles:
+                fold_ = fold_of[article.aid]
+                if fold_ == removed:
+                    answerable = False
+                elif (fold_ + 1) % FOLDS == removed:
+                    answerable = True
+                else:
+                    continue
+                for paragraph in article.paragraphs:
+                    for qa in paragraph.questions:
+                        found = assistant.retrieve(qa.question)
+                        yield Row(
+                            set=name,
+                            split=split_of(article.aid),
+                            qid=qa.qid,
+                            group=article.aid,
+                            question=found.analysis,
+                            lang=found.lang,
+                            facts=[list(qa.answers)],
+                            answerable=answerable,
+                            store=f"without fold {removed}",
+                            hits=tuple(found.hits),
+                        )
+
+
+def _rgb_rows() -> Iterator[Row]:
+    rows = load_rgb()
+    rgb = RgbPassages.from_rows(rows)
+    stores = {
+        "all passages": (list(range(len(rgb.texts))), True),
+        "distractors only": (rgb.distractors(), False),
+    }
+    with tempfile.TemporaryDirectory(prefix="answerer-rgb-") as tmp:
+        for k, (label, (indices, answerable)) in enumerate(stores.items()):
+            records = [{"id": f"p{i}", "text": rgb.texts[i]} for i in indices]
+            assistant = _open(Path(tmp) / f"store{k}", records)
+            for index, (row, question) in enumerate(zip(rows, rgb.questions, strict=True)):
+                found = assistant.retrieve(question)
+                yield Row(
+                    set="rgb",
+                    split=rgb_split(index),
+                    qid=str(row["id"]),
+                    group=f"rgb:{row['id']}",
+                    question=found.analysis,
+                    lang=found.lang,
+                    facts=[a if isinstance(a, list) else [a] for a in row["answer"]],
+                    answerable=answerable,
+                    store=label,
+                    hits=tuple(found.hits),
+                )

@@ -1,0 +1,193 @@
+"""The learned answerer's inputs: one feature vector per candidate sentence, and one per
+question (from the sentence scores and the best sentence). Pure functions over the
+question analysis, the ranked evidence and the hits; the names below are the order the
+fitted models (rag/answer/data/answerer.json) expect, and the artifact records them."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from rag.analysis.evidence import MAX_SUPPORT, Evidence, term_match, term_weight
+from rag.analysis.query import ANSWER_TYPES, QueryInfo
+from rag.core.text.fold import fold
+from rag.core.text.grams import bigrams
+from rag.core.types import Hit
+
+MAX_GAP = 50  # characters: a value farther from the question's words is simply "far"
+_NON_WORD = re.compile(r"[\W_]+")
+
+SENTENCE_FEATURES: tuple[str, ...] = (
+    "sentence_coverage",  # IDF-weighted share of the key terms in the sentence
+    "window_coverage",  # ... in the sentence and its neighbours
+    "passage_coverage",  # ... anywhere in the passage and its title
+    "terms_missing_sentence",  # key terms not found whole in the sentence
+    "missing_weight_passage",  # heaviest key term absent from the passage, share of all
+    "constraints_ok",  # the passage holds every year, date, number, name of the question
+    "constraints_in_sentence",  # share of those inside the sentence
+    "type_ok",  # the sentence holds the kind of value asked for
+    "unit_ok",  # a number with the asked unit (how many people -> 人)
+    "is_question",  # the sentence itself asks
+    "truncated",  # a search-snippet cut
+    "has_candidates",  # it offers a value of the asked kind
+    "support",  # other documents repeating that value in on-topic sentences
+    "focus_match",  # the asked relation (编剧 in X的编剧是谁) in the sentence
+    "value_gap",  # characters between such a value and a key term (NaN: not measured)
+    "hit_rank",  # 0-based rank of the passage
+    "hit_score",  # the passage's final retrieval score
+    "hit_score_gap",  # top passage's score minus this one's
+    "dense_score",  # cosine similarity (NaN: not from dense search)
+    "lexical_score",  # BM25 (NaN: not from lexical search)
+    "position",  # where the sentence starts in the passage, 0..1
+    "length",  # characters
+    "bigram_share",  # share of the question's character bigrams in the sentence
+    "neighbour_share",  # ... in the sentence before or after it (the better one)
+    "passage_best_share",  # the best bigram share of any sentence of the same passage
+    "below_passage_best",  # how far this sentence's share is below that best
+    "common_run",  # longest run of the question's characters in the sentence, chars
+    "common_run_share",  # ... as a share of the question's length
+    "evidence_rank",  # rank among all candidate sentences by hand-set relevance
+    "n_terms",  # key terms of the question
+    "n_constraints",  # hard constraints of the question
+    *(f"type_{kind}" for kind in ANSWER_TYPES),  # the asked answer type, one-hot
+)
+
+_BEST = tuple(f"best_{name}" for name in SENTENCE_FEATURES)
+QUESTION_FEATURES: tuple[str, ...] = (
+    "p1",  # sentence scores, best first (0 when fewer sentences)
+    "p2",
+    "p3",
+    "log_sentences",  # log(1 + candidate sentences)
+    "n_docs",  # distinct documents among the hits
+    "max_bigram_share",
+    "max_hit_score",
+    "max_dense_score",
+    "max_lexical_score",
+    "any_constraints_ok",
+    "any_admissible",
+    *_BEST,  # the best-scored sentence's own features
+)
+
+
+def sentence_matrix(
+    info: QueryInfo, evidence: Sequence[Evidence], hits: Sequence[Hit]
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per evidence sentence, in ``evidence`` order (which is
+    best-relevance first, as rank_evidence returns it)."""
+    rows = np.zeros((len(evidence), len(SENTENCE_FEATURES)))
+    if not evidence:
+        return rows
+    question = _NON_WORD.sub("", info.folded)
+    q_grams = bigrams(question)
+    top_score = max((h.score for h in hits), default=0.0)
+    weights = [term_weight(t) for t in info.terms]
+    total_weight = sum(weights) or 1.0
+    passage_missing: dict[int, float] = {}
+    one_hot = [float(info.answer_type == kind) for kind in ANSWER_TYPES]
+    shares = [len(q_grams & bigrams(e.folded)) / len(q_grams) if q_grams else 0.0 for e in evidence]
+    neighbours = _neighbours(evidence)
+    passage_best: dict[int, float] = {}
+    for e, share in zip(evidence, shares, strict=True):
+        passage_best[e.hit_index] = max(passage_best.get(e.hit_index, 0.0), share)
+    for i, e in enumerate(evidence):
+        hit = hits[e.hit_index]
+        if e.hit_index not in passage_missing:
+            passage = fold(f"{hit.title}\n{hit.text}")
+            absent = [
+                w for t, w in zip(info.terms, weights, strict=True) if term_match(t, passage) < 1
+            ]
+            passage_missing[e.hit_index] = max(absent, default=0.0) / total_weight
+        run = _common_run(question, e.folded)
+        rows[i] = [
+            e.sentence_coverage,
+            e.window_coverage,
+            e.passage_coverage,
+            sum(term_match(t, e.folded) < 1 for t in info.terms),
+            passage_missing[e.hit_index],
+            float(e.constraints_ok),
+            e.constraints_in_sentence,
+            float(e.type_ok),
+            float(e.unit_ok),
+            float(e.is_question),
+            float(e.truncated),
+            float(bool(e.candidates)),
+            min(e.support, MAX_SUPPORT),
+            e.focus_match,
+            math.nan if e.value_gap is None else min(e.value_gap, MAX_GAP),
+            e.hit_index,
+            hit.score,
+            top_score - hit.score,
+            math.nan if hit.dense_score is None else hit.dense_score,
+            math.nan if hit.lexical_score is None else hit.lexical_score,
+            e.start / max(len(hit.text), 1),
+            e.end - e.start,
+            shares[i],
+            max((shares[j] for j in neighbours[i]), default=0.0),
+            passage_best[e.hit_index],
+            passage_best[e.hit_index] - shares[i],
+            run,
+            run / max(len(question), 1),
+            i,
+            len(info.terms),
+            len(info.constraints),
+            *one_hot,
+        ]
+    return rows
+
+
+def _neighbours(evidence: Sequence[Evidence]) -> list[list[int]]:
+    """For each evidence sentence, the indices of the sentences right before and after
+    it in the same passage."""
+    by_hit: dict[int, list[tuple[int, int]]] = {}
+    for i, e in enumerate(evidence):
+        by_hit.setdefault(e.hit_index, []).append((e.start, i))
+    out: list[list[int]] = [[] for _ in evidence]
+    for spans in by_hit.values():
+        spans.sort()
+        for k, (_, i) in enumerate(spans):
+            out[i] = [spans[j][1] for j in (k - 1, k + 1) if 0 <= j < len(spans)]
+    return out
+
+
+def _common_run(question: str, sentence: str) -> int:
+    """Length of the longest run of characters the question and the sentence share
+    (questions often copy a phrase of the sentence that answers them)."""
+    if not question or not sentence:
+        return 0
+    matcher = SequenceMatcher(None, question, sentence, autojunk=False)
+    return matcher.find_longest_match(0, len(question), 0, len(sentence)).size
+
+
+def question_vector(
+    evidence: Sequence[Evidence], hits: Sequence[Hit], sentences: np.ndarray, scores: np.ndarray
+) -> np.ndarray:
+    """QUESTION_FEATURES for one question, from its sentence rows and their scores."""
+    if len(scores) == 0:
+        empty = np.zeros(len(QUESTION_FEATURES))
+        empty[len(QUESTION_FEATURES) - len(_BEST) :] = np.nan
+        empty[QUESTION_FEATURES.index("n_docs")] = len({h.doc_id for h in hits})
+        return empty
+    order = np.argsort(-scores, kind="stable")
+    top = [float(scores[order[k]]) if k < len(order) else 0.0 for k in range(3)]
+    column = {name: sentences[:, j] for j, name in enumerate(SENTENCE_FEATURES)}
+    head = [
+        *top,
+        math.log1p(len(scores)),
+        len({h.doc_id for h in hits}),
+        float(column["bigram_share"].max()),
+        float(column["hit_score"].max()),
+        _nan_max(column["dense_score"]),
+        _nan_max(column["lexical_score"]),
+        float(any(e.constraints_ok for e in evidence)),
+        float(any(e.admissible for e in evidence)),
+    ]
+    return np.concatenate([np.asarray(head, dtype=float), sentences[order[0]]])
+
+
+def _nan_max(values: np.ndarray) -> float:
+    """The largest value that is not NaN (NaN when there is none)."""
+    return math.nan if np.isnan(values).all() else float(np.nanmax(values))

@@ -1,0 +1,118 @@
+"""The learned answerer's artifact: numpy inference equals scikit-learn's, fitting is
+byte-for-byte deterministic, loading imports no scikit-learn, and the shipped artifact
+records its features, data and figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.answerer_data import Row
+from eval.answerer_fit import dumps, export, fit, prepare
+from rag.analysis.features import QUESTION_FEATURES, SENTENCE_FEATURES
+from rag.answer.model import ARTIFACT, AnswererModel, Trees, load_model
+from rag.core.types import Hit
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_numpy_trees_equal_scikit_learn_including_missing_values() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 6))
+    X[rng.random(X.shape) < 0.1] = np.nan  # NaN = "not measured", as value_gap uses it
+    y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1]) * np.nan_to_num(X[:, 2])) > 0.2
+    model = HistGradientBoostingClassifier(
+        max_iter=40, max_leaf_nodes=15, early_stopping=False, random_state=0
+    ).fit(X, y)
+    trees = Trees.from_json(json.loads(json.dumps(export(model))))
+    test = rng.normal(size=(500, 6))
+    test[rng.random(test.shape) < 0.1] = np.nan
+    assert np.abs(trees.proba(test) - model.predict_proba(test)[:, 1]).max() < 1e-12
+
+
+SENTENCES = [
+    "{name}位於{place}，是當地最大的{kind}。",
+    "{name}建於{year}年，由{person}設計。",
+    "每年約有{n}萬名遊客造訪{name}。",
+]
+FILL = [
+    dict(name="星河塔", place="北港", kind="觀景台", year=1988, person="林之遠", n=12),
+    dict(name="雲溪橋", place="南灣", kind="石橋", year=1902, person="陳子明", n=3),
+    dict(name="青山館", place="東嶺", kind="博物館", year=1975, person="吳慧", n=45),
+    dict(name="海風站", place="西岬", kind="車站", year=2001, person="黃立", n=80),
+]
+
+
+def _rows() -> list[Row]:
+    """Made-up questions over made-up passages: answerable when the passage about the
+    place is retrieved, unanswerable when only others are."""
+    rows = []
+    for k, fill in enumerate(FILL * 6):
+        text = "".join(s.format(**fill) for s in SENTENCES)
+        own = Hit(f"c{k}", f"d{k}", text, fill["name"], end=len(text), score=1.0 - 0.01 * k)
+        other_fill = FILL[(k + 1) % len(FILL)]
+        other_text = "".join(s.format(**other_fill) for s in SENTENCES)
+        other = Hit(f"o{k}", f"e{k}", other_text, other_fill["name"], end=len(other_text))
+        question = f"{fill['name']}是誰設計的？"
+        split = ("train", "train", "val", "test")[k % 4]
+        for answerable, hits in ((True, (own, other)), (False, (other,))):
+            rows.append(
+                Row(
+                    set=("drcd", "cmrc")[k % 2],
+                    split=split,
+                    qid=f"q{k}",
+                    group=f"a{k}",
+                    question=question,
+                    lang="zh-Hant",
+                    facts=[[fill["person"]]],
+                    answerable=answerable,
+                    store="with" if answerable else "without",
+                    hits=hits,
+                )
+            )
+    return rows
+
+
+def test_same_rows_give_the_same_artifact_bytes() -> None:
+    items = [prepare(row) for row in _rows()]
+    first = dumps(fit(items, {"note": "test"}, log=lambda *_: None))
+    again = dumps(fit([prepare(row) for row in _rows()], {"note": "test"}, log=lambda *_: None))
+    assert first == again
+    model = AnswererModel.from_json(json.loads(first))
+    assert model.sentence_features == SENTENCE_FEATURES
+    assert model.question_features == QUESTION_FEATURES
+
+
+def test_loading_the_model_imports_no_scikit_learn() -> None:
+    code = (
+        "import sys; from rag.answer.model import load_model; load_model(); "
+        "print(any(m.split('.')[0] in ('sklearn', 'scipy') for m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_shipped_artifact_records_features_data_and_figures() -> None:
+    data = json.loads(ARTIFACT.read_text(encoding="utf-8"))
+    model = load_model()
+    assert model.sentence_features == SENTENCE_FEATURES  # the order features are built in
+    assert model.question_features == QUESTION_FEATURES
+    assert set(data["data"]["inputs"]) == {"drcd", "cmrc", "rgb"}
+    for files in data["data"]["inputs"].values():
+        assert all(len(f["sha256"]) == 64 and f["file"].startswith("../shared/") for f in files)
+    test = data["metrics"]["test"]
+    assert set(test) == {"drcd", "cmrc", "rgb"}
+    assert 0.0 < model.threshold < 1.0
+    # The threshold was chosen so validation false refusals stay at or below 5% per set.
+    assert all(f["false_refusals"] <= 0.05 for f in data["metrics"]["val"].values())
