@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from rag.analysis.query import analyze, extract_facts
 from eval.baseline_rules import should_refuse
+from rag.analysis.query import analyze, extract_facts
 from rag.core.text.fold import fold
 from rag.core.types import Hit
 from tests.shared_data import need
@@ -156,8 +156,8 @@ def test_single_source_answers_when_few_documents_were_retrieved() -> None:
 
 
 def test_focus_term_in_the_sentence_raises_confidence() -> None:
-    from rag.analysis.evidence import rank_evidence
     from eval.baseline_rules import confidence
+    from rag.analysis.evidence import rank_evidence
 
     info = analyze("《星海谣》的编剧是谁？")
     evidence = rank_evidence(
@@ -192,8 +192,8 @@ def test_answer_aware_rescoring_prefers_the_passage_that_answers() -> None:
 def test_value_far_from_the_question_words_does_not_answer() -> None:
     # "How many" needs a number beside the matched terms, not one anywhere in a long
     # sentence that happens to name the subject.
-    from rag.analysis.evidence import rank_evidence, value_gap
     from eval.baseline_rules import MAX_VALUE_GAP
+    from rag.analysis.evidence import rank_evidence, value_gap
 
     info = analyze("星海跨海大桥日均车流量是多少？")
     near = "星海跨海大桥日均车流量为2.6万辆次。"
@@ -258,8 +258,8 @@ def test_a_bare_day_far_from_the_question_words_does_not_answer() -> None:
 
 
 def test_a_year_or_date_beside_the_terms_is_not_the_number_asked() -> None:
-    from rag.analysis.evidence import value_gap
     from eval.baseline_rules import MAX_VALUE_GAP
+    from rag.analysis.evidence import value_gap
 
     info = analyze("2021年星海汽车全球销量是多少？")
     filler = "，市民普遍认为交通状况明显改善，沿线商户也反映客流增加" * 2
