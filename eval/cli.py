@@ -180,10 +180,27 @@ def prepare(
             settings = replace(settings, db=workdir / "db", chroma_url=None)
         rgb.ingest_corpus(corpus, settings, workdir, log)
         return corpus.items, settings
+    if set_name in ("drcd:test", "cmrc:test"):
+        from eval import data, reading
+
+        if why := data.absent(*data_inputs(set_name)):
+            raise FileNotFoundError(why)
+        items, records = reading.items_and_records(set_name, limit)
+        if own_store:
+            settings = replace(settings, db=workdir / "db", chroma_url=None)
+        reading.ingest_records(records, settings, workdir, log)
+        return items, settings
     path = Path(set_name)
     if not path.is_file():
         raise FileNotFoundError(f"no eval set at {path}")
     return load_set(path, limit), settings
+
+
+def data_inputs(set_name: str) -> tuple[Path, ...]:
+    """The ../shared files a reading-comprehension set is read from."""
+    from eval.answerer_data import inputs
+
+    return inputs(set_name.split(":")[0])
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", help="user:pass login (env RAG_AUTH); needed off localhost")
 
     evaluate = sub.add_parser("eval", help="score answers on an eval set (or an RGB adapter)")
-    evaluate.add_argument("set", metavar="SET", help="an eval set .jsonl, or rgb:zh_refine etc.")
+    evaluate.add_argument(
+        "set", metavar="SET", help="an eval set .jsonl, rgb:zh_refine etc., drcd:test or cmrc:test"
+    )
     _store_options(evaluate)
     evaluate.add_argument("--judge", choices=["lexical", "nli", "llm"], default="lexical")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
