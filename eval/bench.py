@@ -20,6 +20,8 @@ SECTIONS: list[tuple[str, str, Callable[[object], object]]] = [
     ("Retrieval core on RGB (in memory)", "eval.bench_retrieval",
      lambda m: m.run(large=False)),
     ("Ask: RGB, refusal, latency through the product", "eval.bench_ask", lambda m: m.run()),
+    ("Answerer: learned vs rules vs top-3 on held-out questions", "eval.bench_answerer",
+     lambda m: m.run()),
     ("Judges: precision/recall at catching unsupported sentences", "eval.judge_quality",
      lambda m: m.run()),
     ("Eval: this project vs the LangChain tutorial pipeline", "eval.compare", lambda m: m.run()),

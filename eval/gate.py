@@ -56,7 +56,7 @@ def run_one(name: str, spec: dict[str, Any], shared: Path, log: Callable[[str], 
             report = ingest([corpus], settings)
             if report.failed:
                 log(f"{name}: {len(report.failed)} corpus files failed to ingest")
-        if not set_name.startswith("rgb:") and not Path(set_name).is_absolute():
+        if ":" not in set_name and not Path(set_name).is_absolute():  # not an adapter
             set_name = str(ROOT / set_name)
         items, settings = prepare(
             set_name, settings, Path(tmp), own_store=False, limit=spec.get("limit"), log=log
