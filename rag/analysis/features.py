@@ -56,7 +56,13 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     *(f"type_{kind}" for kind in ANSWER_TYPES),  # the asked answer type, one-hot
 )
 
-_BEST = tuple(f"best_{name}" for name in SENTENCE_FEATURES)
+# Retrieval scores inform the sentence scorer (rank within one question) but not the
+# answerability model: their scale depends on the store's size and the embedder, and on
+# validation rows the model without them refused more unanswerable questions on every set
+# at the same false-refusal bar (README, "Learned answerer").
+RETRIEVAL_SCORES = ("hit_score", "hit_score_gap", "dense_score", "lexical_score")
+_BEST_COLUMNS = [j for j, name in enumerate(SENTENCE_FEATURES) if name not in RETRIEVAL_SCORES]
+_BEST = tuple(f"best_{SENTENCE_FEATURES[j]}" for j in _BEST_COLUMNS)
 QUESTION_FEATURES: tuple[str, ...] = (
     "p1",  # sentence scores, best first (0 when fewer sentences)
     "p2",
@@ -64,9 +70,6 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "log_sentences",  # log(1 + candidate sentences)
     "n_docs",  # distinct documents among the hits
     "max_bigram_share",
-    "max_hit_score",
-    "max_dense_score",
-    "max_lexical_score",
     "any_constraints_ok",
     "any_admissible",
     *_BEST,  # the best-scored sentence's own features
@@ -173,21 +176,13 @@ def question_vector(
         return empty
     order = np.argsort(-scores, kind="stable")
     top = [float(scores[order[k]]) if k < len(order) else 0.0 for k in range(3)]
-    column = {name: sentences[:, j] for j, name in enumerate(SENTENCE_FEATURES)}
     head = [
         *top,
         math.log1p(len(scores)),
         len({h.doc_id for h in hits}),
-        float(column["bigram_share"].max()),
-        float(column["hit_score"].max()),
-        _nan_max(column["dense_score"]),
-        _nan_max(column["lexical_score"]),
+        float(sentences[:, SENTENCE_FEATURES.index("bigram_share")].max()),
         float(any(e.constraints_ok for e in evidence)),
         float(any(e.admissible for e in evidence)),
     ]
-    return np.concatenate([np.asarray(head, dtype=float), sentences[order[0]]])
+    return np.concatenate([np.asarray(head, dtype=float), sentences[order[0], _BEST_COLUMNS]])
 
-
-def _nan_max(values: np.ndarray) -> float:
-    """The largest value that is not NaN (NaN when there is none)."""
-    return math.nan if np.isnan(values).all() else float(np.nanmax(values))
