@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.analysis.query import YEAR, QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.core.lexical import tokenize
 from rag.core.text.fold import fold
-from rag.retrieval.lexical import tokenize
 
 # Question wording that says what is asked, not what a passage contains.
 _ASKING = re.compile(
