@@ -9,11 +9,11 @@ Unicode version and the installed OpenCC, so a change to any of them builds it a
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +27,13 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _inputs() -> str:
-    try:
-        opencc = metadata.version("opencc")
-    except metadata.PackageNotFoundError:
-        opencc = "none"
-    return f"{unicodedata.unidata_version}|{opencc}"
+    """Python's Unicode version and the installed OpenCC (its module file's size and
+    mtime: importlib.metadata scans every installed package, ~0.3 s)."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or spec.origin is None:
+        return f"{unicodedata.unidata_version}|no-opencc"
+    stat = Path(spec.origin).stat()
+    return f"{unicodedata.unidata_version}|{spec.origin}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def cached(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
