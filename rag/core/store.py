@@ -450,12 +450,18 @@ class Store:
         self, doc_id: str, *, wait: bool = True, on_wait: OnWait | None = None
     ) -> None:
         """Delete one document and its chunks, under the writer lock (see ``writing``)."""
+        from rag.core.lexstore import LexicalStore
+
         with self.writing(wait=wait, on_wait=on_wait):
-            journal_id = self.begin([(doc_id, DELETE)])
-            self.docs.delete(ids=[doc_id])
-            self.chunks.delete(where={"doc_id": doc_id})
-            self.docs.delete(ids=[journal_id])
-            self._touch()
+            lexical = LexicalStore.of(self.settings)
+            before = self.generation()
+            with lexical.locked():  # as an ingest batch: the index follows the commit
+                journal_id = self.begin([(doc_id, DELETE)])
+                self.docs.delete(ids=[doc_id])
+                self.chunks.delete(where={"doc_id": doc_id})
+                self.docs.delete(ids=[journal_id])
+                self._touch()
+                lexical.publish([], [doc_id], self.generation(), expect=before, store=self)
 
     def repair(self) -> int:
         """Finish or undo what an interrupted run left. Returns documents repaired.
