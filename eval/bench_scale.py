@@ -48,6 +48,7 @@ COLD_RUNS = 3  # cold asks per size; the median is reported
 CHUNKS_PER_ARTICLE = 3.3  # crud-rag-80k at the default chunk size: 209,489 / 63,668
 SERVE_TIMEOUT = 600.0  # seconds for `rag serve` to answer its first question
 OUT = Path("bench-results/scale")
+TIME = "/usr/bin/time"  # GNU time, for each command's own peak RSS (see measured)
 PLOT = Path("docs/scale.svg")
 
 
@@ -99,6 +100,14 @@ def questions(records: list[dict[str, Any]], n: int = QUESTIONS) -> list[str]:
 def measured(args: list[str], stdin: str | None = None) -> dict[str, Any]:
     """Run a command: wall and CPU seconds and peak RSS (MB) of that process alone
     (``wait4`` on it), and its stdout. Exit 1 (some inputs failed) is not an error."""
+    import tempfile
+
+    # A child's ru_maxrss starts at its parent's RSS when it was spawned (Linux keeps the
+    # high-water mark across exec), and this process can be large: /usr/bin/time, a
+    # small process, forks the command, so its %M is the command's own peak.
+    rss_file = Path(tempfile.mkstemp(prefix="bench-rss-")[1])
+    if Path(TIME).exists():
+        args = [TIME, "-f", "%M", "-o", str(rss_file), *args]
     started = time.perf_counter()
     proc = subprocess.Popen(
         args,
@@ -131,10 +140,15 @@ def measured(args: list[str], stdin: str | None = None) -> dict[str, Any]:
     if code not in (0, 1):
         err = chunks.get("err", b"").decode(errors="replace")
         raise RuntimeError(f"{args[:4]} failed ({code}): {err[-1500:]}")
+    try:
+        peak_kb = float(rss_file.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):  # no /usr/bin/time: an upper bound
+        peak_kb = usage.ru_maxrss
+    rss_file.unlink(missing_ok=True)
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": peak_kb / 1024,
         "stdout": chunks.get("out", b"").decode(),
     }
 
@@ -374,7 +388,7 @@ def resident() -> dict[str, float]:
     out = {}
     with open("/proc/self/status", encoding="ascii") as handle:
         for line in handle:
-            if line.startswith(("RssAnon:", "RssFile:")):
+            if line.startswith(("RssAnon:", "RssFile:", "VmHWM:")):
                 name, kb = line.split()[:2]
                 out[f"{name[:-1].lower()}_mb"] = int(kb) / 1024
     return out
