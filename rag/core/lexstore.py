@@ -198,20 +198,26 @@ def _merge(parts: Sequence[tuple[Segment, np.ndarray]]) -> Segment:
     base = 0
     for seg, dead in parts:
         live = ~dead
-        new_row = np.cumsum(live, dtype=np.int64) - 1 + base
-        keep = live[seg.docs]
+        new_row = (np.cumsum(live, dtype=np.int64) - 1 + base).astype(np.int32)
+        docs = np.asarray(seg.docs)
+        keep = live[docs]
         terms.append(np.repeat(seg.vocab, np.diff(seg.indptr))[keep])
-        rows.append(new_row[seg.docs[keep]])
+        rows.append(new_row[docs[keep]])
         tfs.append(np.asarray(seg.tf)[keep])
         keep_rows.append(np.flatnonzero(live))
         remap = np.array([names.setdefault(s, len(names)) for s in seg.sources] + [NO_SOURCE])
         sources.append(remap[np.asarray(seg.source)[live]])  # NO_SOURCE (-1) maps to itself
         base += int(live.sum())
     term = np.concatenate(terms)
+    del terms  # a merge holds every posting of its inputs: free what is done with
     # Each part's postings are term-sorted with rows ascending, and parts come in row
     # order: a stable sort (runs merged) keeps rows ascending within each term.
     order = np.argsort(term, kind="stable")
-    term, row, tf = term[order], np.concatenate(rows)[order], np.concatenate(tfs)[order]
+    term = term[order]
+    row = np.concatenate(rows)[order]
+    del rows
+    tf = np.concatenate(tfs)[order]
+    del tfs, order
     new_term = np.ones(len(term), dtype=bool)
     new_term[1:] = term[1:] != term[:-1]
     starts = np.flatnonzero(new_term)
@@ -228,7 +234,7 @@ def _merge(parts: Sequence[tuple[Segment, np.ndarray]]) -> Segment:
         name=uuid.uuid4().hex,
         vocab=term[starts],
         indptr=np.append(starts, len(term)).astype(np.int64),
-        docs=row.astype(np.int32),
+        docs=row,
         tf=tf.astype(np.uint16),
         doc_len=column("doc_len"),
         day=column("day"),
