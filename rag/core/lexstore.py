@@ -270,6 +270,7 @@ class LexicalSnapshot:
                 gone = np.load(folder / entry["deleted"], allow_pickle=False)
                 self.dead[start + gone] = True
         self.live = self.total - int(self.dead.sum())
+        self.has_dead = [bool(e.get("deleted")) for e in entries]
 
     def __len__(self) -> int:
         return self.live
@@ -278,28 +279,40 @@ class LexicalSnapshot:
         return self.dead[self.offsets[i] : self.offsets[i + 1]]
 
     # Scoring ---------------------------------------------------------------------------
+    def _ranges(self, key: int) -> Iterator[tuple[int, int, int]]:
+        """(segment number, lo, hi): where the postings of ``key`` are, per segment."""
+        for n, seg in enumerate(self.segments):
+            i = int(np.searchsorted(seg.vocab, key))
+            if i < len(seg.vocab) and seg.vocab[i] == key:
+                yield n, int(seg.indptr[i]), int(seg.indptr[i + 1])
+
     def _postings(self, key: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Live postings of one token key: global rows, term frequencies, row lengths."""
         rows, tfs, lens = [], [], []
-        for seg, start in zip(self.segments, self.offsets[:-1], strict=True):
-            i = int(np.searchsorted(seg.vocab, key))
-            if i >= len(seg.vocab) or seg.vocab[i] != key:
-                continue
-            lo, hi = int(seg.indptr[i]), int(seg.indptr[i + 1])
+        for n, lo, hi in self._ranges(key):
+            seg = self.segments[n]
             local = np.asarray(seg.docs[lo:hi])
-            rows.append(local.astype(np.int64) + start)
-            tfs.append(np.asarray(seg.tf[lo:hi]))
+            tf = np.asarray(seg.tf[lo:hi])
+            if self.has_dead[n]:
+                keep = ~self.dead_of(n)[local]
+                local, tf = local[keep], tf[keep]
+            rows.append(local.astype(np.int64) + self.offsets[n])
+            tfs.append(tf)
             lens.append(np.asarray(seg.doc_len)[local])
         if not rows:
             empty = np.zeros(0, np.float32)
             return np.zeros(0, np.int64), empty, empty
-        row = np.concatenate(rows)
-        keep = ~self.dead[row]
-        return (
-            row[keep],
-            np.concatenate(tfs)[keep].astype(np.float32),
-            np.concatenate(lens)[keep],
-        )
+        return np.concatenate(rows), np.concatenate(tfs).astype(np.float32), np.concatenate(lens)
+
+    def _df(self, key: int) -> int:
+        """Live documents holding ``key`` (no postings read where nothing is deleted)."""
+        df = 0
+        for n, lo, hi in self._ranges(key):
+            if self.has_dead[n]:
+                df += int(np.count_nonzero(~self.dead_of(n)[self.segments[n].docs[lo:hi]]))
+            else:
+                df += hi - lo
+        return df
 
     def _idf(self, df: int) -> np.float32:
         return bm25_idf(self.live, np.array([df], dtype=np.float32))[0]
@@ -319,8 +332,8 @@ class LexicalSnapshot:
         out: dict[str, float] = {}
         for token in tokens:
             keys = query_keys(token)
-            rows = self._postings(int(keys[0]))[0] if len(keys) == 1 else ()
-            out[token] = float(self._idf(len(rows))) if len(rows) else 0.0
+            df = self._df(int(keys[0])) if len(keys) == 1 else 0
+            out[token] = float(self._idf(df)) if df else 0.0
         return out
 
     # Rows, ids and columns -------------------------------------------------------------
