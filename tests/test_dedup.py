@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ingest import dedup
 from tests.synth import article_text
+
+pytestmark = pytest.mark.unit
 
 
 def test_lsh_compares_only_candidates_and_finds_the_near_copy(monkeypatch):

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ingest.pipeline import ingest
 from rag.core.config import Settings
@@ -20,6 +21,8 @@ from rag.core.lexstore import MERGE_FACTOR, LexicalStore, Segment, lexical_text
 from rag.core.store import Store
 from rag.retrieval.hybrid import Filters, HybridRetriever
 from tests.synth import article_text, write_jsonl
+
+pytestmark = pytest.mark.integration
 
 WHALE = "藍鯨科技宣布擴建工廠。"  # a phrase no synthetic article has
 QUERIES = ["監管機構表示出口管制", "晶片業者 新產品", "台北的分析師", "價格可能上漲兩成", "編號7"]
