@@ -130,7 +130,7 @@ def run_eval(
         "k": k,
         "summary": summarize(rows, k),
         "recall_curve": recall_curve(rows, k),
-        "seconds": round(time.perf_counter() - start, 2),
+        "seconds": round(time.perf_counter() - start, 3),
         "items": rows,
     }
 

@@ -113,7 +113,7 @@ def test_eval_writes_three_reports(store, tmp_path: Path, capsys) -> None:
     # The latency summary is computed from the rows, and each row fits in the run's time.
     latencies = [r["latency_ms"] for r in data["items"]]
     assert min(latencies) <= summary["latency_p50_ms"] <= max(latencies)
-    assert sum(latencies) <= data["seconds"] * 1000 + 1  # +1: each row is rounded to 0.1
+    assert sum(latencies) <= data["seconds"] * 1000 + 1  # +1: rows round to 0.1 ms, the run to 1
     assert summary["false_refusal_rate"] == 0.0
     # q1 is answered by a verbatim quote of a1: correct, faithful, cited.
     assert data["items"][0]["correct"] is True and data["items"][0]["faithfulness"] == 1.0
