@@ -38,7 +38,7 @@ from rag.analysis.features import (
     question_vector,
     sentence_matrix,
 )
-from rag.analysis.query import QueryInfo, analyze
+from rag.analysis.query import ANSWER_TYPES, QueryInfo, analyze
 from rag.answer.extractive import quote_answer, refusal_answer, select_sentences
 from rag.answer.model import AnswererModel, Trees
 from rag.answer.policy import decide
@@ -250,7 +250,7 @@ def artifact(
     answerable_model: object,
     threshold: float,
     keep_ratio: float,
-    gate: bool,
+    gates: Gates,
     data: dict,
     metrics: dict,
 ) -> dict:
@@ -264,7 +264,8 @@ def artifact(
         "question_features": list(QUESTION_FEATURES),
         "threshold": threshold,
         "keep_ratio": keep_ratio,
-        "refuse_without_constraints": gate,
+        "refuse_without_constraints": gates.constraints,
+        "refuse_without_type": list(gates.types),
         "metrics": metrics,
         "sentence_model": export(sentence_model),
         "answerable_model": export(answerable_model),
@@ -292,6 +293,42 @@ def evaluate(
 
 
 # --- the whole fit ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The old rules' hard checks kept in front of the model: refuse when no passage
+    holds the question's constraints; refuse a question of one of ``types`` when no
+    sentence holds a value of the asked kind."""
+
+    constraints: bool = False
+    types: tuple[str, ...] = ()
+
+
+GATE_TYPES = tuple(t for t in ANSWER_TYPES if t != "other")  # "other" is always type_ok
+
+
+def choose_gates(bars: Callable[[Gates], tuple[float, float] | None], log=print) -> Gates:  # type: ignore[no-untyped-def]
+    """Greedy on validation rows: the constraint check, then each answer type's check,
+    kept unless it lowers mean correct refusals at the calibrated threshold (a check
+    that costs nothing on validation is kept: it refuses only answers that cannot hold
+    what was asked)."""
+
+    def worth(g: Gates) -> float:
+        result = bars(g)
+        return -1.0 if result is None else result[1]
+
+    best = Gates()
+    score = worth(best)
+    steps = [replace(best, constraints=True), *(None for _ in GATE_TYPES)]
+    for step, kind in zip(steps, (None, *GATE_TYPES), strict=True):
+        option = step if kind is None else replace(best, types=(*best.types, kind))
+        value = worth(option)
+        if value >= score:
+            best, score = option, value
+    log(f"  hard checks kept: constraints {'on' if best.constraints else 'off'}, answer "
+        f"types {', '.join(best.types) or 'none'} (val correct refusals {score:.3f})")  # fmt: skip
+    return best
 
 
 def usable(row: Row) -> bool:
@@ -322,26 +359,31 @@ def fit(items: Sequence[Prepared], data: dict, log=print) -> dict:  # type: igno
     probs = classifier.proba(question_rows(val, scorer))
     sets = sorted({p.row.set for p in val})
 
-    def bars(gate: bool) -> tuple[float, float]:
-        """(threshold, mean correct refusals on val) with or without the constraint gate."""
-        p = probs.copy()
-        if gate:
-            p[[not any(e.constraints_ok for e in it.evidence) for it in val]] = 0.0
-        by_set = {}
-        for name in sets:
-            mask = np.array([it.row.set == name for it in val])
-            y = np.array([it.row.answerable for it in val])[mask]
-            by_set[name] = (p[mask], y)
-        threshold = calibrate(by_set)
-        refused = [float((p_ < threshold)[~y].mean()) for p_, y in by_set.values() if (~y).any()]
-        return threshold, float(np.mean(refused))
+    answerable = np.array([it.row.answerable for it in val])
+    in_set = {name: np.array([it.row.set == name for it in val]) for name in sets}
+    no_constraints = np.array([not any(e.constraints_ok for e in it.evidence) for it in val])
+    no_type = np.array([not any(e.type_ok for e in it.evidence) for it in val])
+    asked = np.array([it.info.answer_type for it in val])
 
-    (plain, plain_cr), (gated, gated_cr) = bars(False), bars(True)
-    gate = gated_cr > plain_cr
-    threshold = gated if gate else plain
-    log(f"  threshold {threshold:.4f}; constraint gate {'on' if gate else 'off'} "
-        f"(val correct refusals {gated_cr:.3f} with, {plain_cr:.3f} without)")  # fmt: skip
-    draft = artifact(sentence_model, answerable_model, threshold, 0.0, gate, data, {})
+    def bars(gates: Gates) -> tuple[float, float] | None:
+        """(threshold, mean correct refusals on val) with these hard checks; None when the
+        checks alone refuse more than MAX_FALSE_REFUSALS of some set's answerable rows."""
+        refused = np.zeros(len(val), dtype=bool)
+        if gates.constraints:
+            refused |= no_constraints
+        refused |= no_type & np.isin(asked, gates.types)
+        p = np.where(refused, 0.0, probs)
+        if any(refused[m & answerable].mean() > MAX_FALSE_REFUSALS for m in in_set.values()):
+            return None
+        threshold = calibrate({n: (p[m], answerable[m]) for n, m in in_set.items()})
+        shares = [(p[m & ~answerable] < threshold).mean() for m in in_set.values()
+                  if (m & ~answerable).any()]  # fmt: skip
+        return threshold, float(np.mean(shares))
+
+    gates = choose_gates(bars, log)
+    threshold, _ = bars(gates) or (0.0, 0.0)
+    log(f"  threshold {threshold:.4f}")
+    draft = artifact(sentence_model, answerable_model, threshold, 0.0, gates, data, {})
     model = model_of(draft)
     accuracy = {
         ratio: np.mean(
@@ -358,7 +400,7 @@ def fit(items: Sequence[Prepared], data: dict, log=print) -> dict:  # type: igno
             [p for p in items if p.row.split == split], final, usable).items()}
         for split in ("val", "test")
     }  # fmt: skip
-    return artifact(sentence_model, answerable_model, threshold, keep, gate, data, metrics)
+    return artifact(sentence_model, answerable_model, threshold, keep, gates, data, metrics)
 
 
 def data_record(items: Sequence[Prepared], sets: Sequence[str], cache: Path) -> dict:

@@ -57,10 +57,12 @@ def _rows() -> list[Row]:
     rows = []
     for k, fill in enumerate(FILL * 6):
         text = "".join(s.format(**fill) for s in SENTENCES)
-        own = Hit(f"c{k}", f"d{k}", text, fill["name"], end=len(text), score=1.0 - 0.01 * k)
+        own = Hit(f"c{k}", f"d{k}", text, fill["name"], end=len(text), score=1.0 - 0.01 * k,
+                  dense_score=0.8 - 0.01 * k, lexical_score=9.0 - 0.1 * k)  # fmt: skip
         other_fill = FILL[(k + 1) % len(FILL)]
         other_text = "".join(s.format(**other_fill) for s in SENTENCES)
-        other = Hit(f"o{k}", f"e{k}", other_text, other_fill["name"], end=len(other_text))
+        other = Hit(f"o{k}", f"e{k}", other_text, other_fill["name"], end=len(other_text),
+                    score=0.5, dense_score=0.4 + 0.01 * k, lexical_score=2.0)  # fmt: skip
         question = f"{fill['name']}是誰設計的？"
         split = ("train", "train", "val", "test")[k % 4]
         for answerable, hits in ((True, (own, other)), (False, (other,))):

@@ -4,8 +4,10 @@ sentence is worth quoting. Learned from labelled data (rag/answer/model.py, fitt
 answerability classifier over the question's best evidence, with a refusal threshold
 chosen on validation data so false refusals stay at or below 5% on each training set.
 Two checks stay rules because they are not judgements: no passages, and a question with
-nothing to look for. A third, "no passage holds the question's years, dates, numbers or
-names", is applied only when the fitted artifact says validation data showed it pays."""
+nothing to look for. Two hard checks of the old rules, "no passage holds the question's
+years, dates, numbers or names" and "no sentence holds a value of the asked kind" (per
+answer type), apply only where the fitted artifact says validation data showed they pay
+(eval/answerer_fit.py chooses them)."""
 
 from __future__ import annotations
 
@@ -59,6 +61,10 @@ def decide(
     if model.refuse_without_constraints and not any(e.constraints_ok for e in evidence):
         missing = min((e.missing for e in evidence), key=len)
         return Decision(True, f"no passage mentions {', '.join(missing)}", answerable, kept)
+    if info.answer_type in model.refuse_without_type and not any(e.type_ok for e in evidence):
+        return Decision(
+            True, f"no passage sentence holds a {info.answer_type} answer", answerable, kept
+        )
     if answerable < model.threshold:
         return Decision(
             True,
