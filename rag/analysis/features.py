@@ -185,4 +185,3 @@ def question_vector(
         float(any(e.admissible for e in evidence)),
     ]
     return np.concatenate([np.asarray(head, dtype=float), sentences[order[0], _BEST_COLUMNS]])
-
