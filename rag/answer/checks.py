@@ -1,0 +1,394 @@
+"""Typed contradiction checks of a claim clause against its aligned source region.
+
+Each claim clause is aligned to the source clauses that hold its wording
+(rag.core.text.align); the two folded strings are then diffed character by character
+(difflib), and every check looks at the places where they differ, with the words of a
+lexicon (rag.core.text.lexicon, data files in rag/core/text/data/):
+
+- negation: a negation word (不/沒有/未/並非/否認...; 不惜, 不斷, 無論 are not) in a
+  changed place on one side only, whose scope — the characters right after it — is
+  text both sides share: 並未裁員 -> 已裁員. A negation inside dropped text negates
+  nothing the claim says;
+- modality: a certain word (已/正式/宣布) where the source has a hedge (研議/考慮/可能/
+  據傳/計劃), a hedge where it has a certain word, or a hedge of the source dropped
+  before text both share;
+- degree: a quantifier of the other end of the scale (小幅 <-> 大幅, 部分 <-> 全部), or an
+  intensifier (大幅, 全面) the source does not have;
+- antonym: a predicate of the opposite pole of the same axis (增加/減少, 允許/禁止,
+  承認/否認, 今年/去年 as a date);
+- entity: a name the sources never name where a same-kind name sits in the source
+  (a platform, body, company, medium or place of the entity lexicon; or two names that
+  differ before a shared 院/部/局/市/國...).
+
+Each finding names its type and quotes both sides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from rag.core.text.align import ClausePair, Region
+from rag.core.text.lang import CJK
+from rag.core.text.lexicon import Lexicon, Match, lexicon, rows
+from rag.core.text.words import CN_NUMERALS
+
+# The types a verdict reports, in the order `rag judge --json` documents them.
+TYPES = (
+    "negation",
+    "modality",
+    "degree",
+    "antonym",
+    "entity",
+    "number",
+    "date",
+    "unsupported wording",
+)
+# Characters after a negation or hedge word within which what it governs begins
+# (並未|做出, 可能|會|禁止): when none of them is text both sides share, the word sits in
+# dropped or rewritten text and says nothing about the claim.
+SCOPE_HEAD = 3
+# Longest differing part of a name before a shared suffix (行政|院, 國家發改|委).
+MAX_NAME_PART = 4
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a claim clause is not supported by its aligned source region."""
+
+    type: str  # one of TYPES
+    reason: str
+    region: Region | None = None
+
+
+@dataclass(frozen=True)
+class _Diff:
+    claim: str
+    source: str
+    ops: tuple[tuple[str, int, int, int, int], ...]  # the non-equal difflib opcodes
+    claim_shared: tuple[bool, ...]  # per claim character: inside an equal block
+    source_shared: tuple[bool, ...]
+
+
+def _diff(claim: str, source: str) -> _Diff:
+    matcher = SequenceMatcher(None, claim, source, autojunk=False)
+    claim_shared = [False] * len(claim)
+    source_shared = [False] * len(source)
+    ops = []
+    for op in matcher.get_opcodes():
+        tag, i1, i2, j1, j2 = op
+        if tag == "equal":
+            claim_shared[i1:i2] = [True] * (i2 - i1)
+            source_shared[j1:j2] = [True] * (j2 - j1)
+        else:
+            ops.append(op)
+    return _Diff(claim, source, tuple(ops), tuple(claim_shared), tuple(source_shared))
+
+
+def _in(m: Match, lo: int, hi: int) -> bool:
+    """Whether a word overlaps the changed range [lo, hi) (an empty range: the word
+    straddles the point where the other side has extra text)."""
+    if lo == hi:
+        return m.start < lo < m.end
+    return m.start < hi and m.end > lo
+
+
+def _changed(matches: list[Match], lo: int, hi: int) -> list[Match]:
+    return [m for m in matches if _in(m, lo, hi)]
+
+
+_CLAUSE_END = frozenset("，。；：！？,.;:!?\n")
+
+
+def _scope_shared(text: str, shared: Sequence[bool], start: int) -> bool:
+    """Whether what a word governs, from ``start`` on, is text both sides share: one of
+    the SCOPE_HEAD characters there (before a clause break) is in an equal block.
+    Spaces, quotes and brackets are skipped (不是“C919”, English words)."""
+    seen, k = 0, start
+    while k < len(text) and seen < SCOPE_HEAD:
+        ch = text[k]
+        if ch in _CLAUSE_END:
+            return False
+        if CJK.match(ch) or ch.isalnum():
+            if shared[k]:
+                return True
+            seen += 1
+        k += 1
+    return False
+
+
+def _scope_start(word: Match, op_end: int) -> int:
+    """Where a negation or hedge word's scope starts: after the word, or after the
+    changed text when the word runs past it (不|是 with only 不 added: 是 is shared)."""
+    return max(word.start + 1, min(word.end, op_end))
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def antonym(d: _Diff) -> tuple[str, str] | None:
+    """(type, reason) when a claim predicate sits where the source has its opposite."""
+    lex = lexicon("antonyms", 3)
+    cm, sm = lex.find(d.claim), lex.find(d.source)
+    for _, i1, i2, j1, j2 in d.ops:
+        for x in _changed(cm, i1, i2):
+            for y in _changed(sm, j1, j2):
+                if x.labels[0] == y.labels[0] and x.labels[1] != y.labels[1]:
+                    kind = x.labels[2]
+                    return kind, f"the claim says {x.form} where the source says {y.form}"
+    return None
+
+
+def degree(d: _Diff) -> str | None:
+    """Why the claim's degree or quantifier is not the source's (None when it is)."""
+    lex = lexicon("degree")
+    cm, sm = lex.find(d.claim), lex.find(d.source)
+    for _, i1, i2, j1, j2 in d.ops:
+        mine, theirs = _changed(cm, i1, i2), _changed(sm, j1, j2)
+        for x in mine:
+            for y in theirs:
+                if x.labels[0] != y.labels[0]:
+                    return f"the claim says {x.form} where the source says {y.form}"
+        for x in mine:
+            if x.labels[0] == "high" and not theirs and x.form not in d.source:
+                return f"the claim says {x.form}, which the source does not say"
+    return None
+
+
+_UNSURE = {"hedge", "future"}
+
+
+def modality(d: _Diff) -> str | None:
+    """Why the claim is more (or less) certain than the source (None when it is not)."""
+    lex = lexicon("modality")
+    cm, sm = lex.find(d.claim), lex.find(d.source)
+    for _, i1, i2, j1, j2 in d.ops:
+        mine, theirs = _changed(cm, i1, i2), _changed(sm, j1, j2)
+        claim_kinds = {m.labels[0] for m in mine}
+        source_kinds = {m.labels[0] for m in theirs}
+        unsure = [m for m in theirs if m.labels[0] in _UNSURE]
+        if "certain" in claim_kinds and unsure and not claim_kinds & _UNSURE:
+            word = next(m.form for m in mine if m.labels[0] == "certain")
+            return (
+                f"the claim says {word} where the source says {unsure[0].form}: "
+                "it states as done what the source only expects"
+            )
+        if claim_kinds & _UNSURE and "certain" in source_kinds and not source_kinds & _UNSURE:
+            word = next(m.form for m in mine if m.labels[0] in _UNSURE)
+            said = next(m.form for m in theirs if m.labels[0] == "certain")
+            return f"the claim says {word} where the source says {said}"
+        if claim_kinds & _UNSURE:
+            continue
+        for m in theirs:
+            start = _scope_start(m, j2)
+            if m.labels[0] == "hedge" and _scope_shared(d.source, d.source_shared, start):
+                return (
+                    f"the claim leaves out the source's {m.form}: it states as fact what "
+                    "the source only reports as planned, possible or rumoured"
+                )
+    return None
+
+
+def negation(d: _Diff) -> str | None:
+    """Why the claim's negation is not the source's (None when it agrees)."""
+    lex = lexicon("negation")
+    cm, sm = lex.find(d.claim), lex.find(d.source)
+    for _, i1, i2, j1, j2 in d.ops:
+        mine, theirs = _changed(cm, i1, i2), _changed(sm, j1, j2)
+        if len(mine) % 2 == len(theirs) % 2:
+            continue
+        if len(mine) % 2:
+            cue = mine[-1]
+            if _scope_shared(d.claim, d.claim_shared, _scope_start(cue, i2)):
+                return f"the claim adds a negation ({cue.form}) the source does not have"
+        else:
+            cue = theirs[-1]
+            if _scope_shared(d.source, d.source_shared, _scope_start(cue, j2)):
+                return f"the claim drops the source's negation ({cue.form})"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _suffixes() -> tuple[dict[str, str], frozenset[str]]:
+    """Name endings (folded) -> kind, and the deictic first parts (我國, 本市)."""
+    kinds: dict[str, str] = {}
+    deictic: set[str] = set()
+    for row in rows("entity_suffixes"):
+        if row.labels[0] == "deictic":
+            deictic.update(row.zh)
+        else:
+            for form in row.zh:
+                kinds.setdefault(form, row.labels[0])
+    return kinds, frozenset(deictic)
+
+
+def _ending(text: str) -> tuple[str, str] | None:
+    """(kind, suffix) of the longest name ending that ``text`` starts with."""
+    kinds, _ = _suffixes()
+    for size in (3, 2, 1):
+        if text[:size] in kinds and len(text) >= size:
+            return kinds[text[:size]], text[:size]
+    return None
+
+
+_NAME_PART = re.compile(rf"^[\u3400-\u9fff]{{1,{MAX_NAME_PART}}}$")
+_NUMERAL = re.compile(rf"[{CN_NUMERALS}]")
+
+
+def _name_part(text: str) -> bool:
+    _, deictic = _suffixes()
+    return bool(_NAME_PART.match(text)) and text not in deictic and not _NUMERAL.search(text)
+
+
+def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
+    """Why a name of the claim is a substitution (None when none is): a lexicon entity
+    the sources never name (``named``: rows of the entity lexicon they do name) where a
+    same-kind entity sits in the source; or a name that differs from the source's before
+    a shared ending (立法|院 -> 行政|院) and that ``sources`` (folded) never holds."""
+    lex: Lexicon = lexicon("entities")
+    cm, sm = lex.find(d.claim), lex.find(d.source)
+    for tag, i1, i2, j1, j2 in d.ops:
+        for x in _changed(cm, i1, i2):
+            if x.row in named:
+                continue
+            for y in _changed(sm, j1, j2):
+                if y.labels[0] == x.labels[0] and y.row != x.row:
+                    return f"the claim names {x.form} where the source names {y.form}"
+        if tag != "replace":
+            continue
+        mine, theirs = d.claim[i1:i2], d.source[j1:j2]
+        if not (_name_part(mine) and _name_part(theirs)):
+            continue
+        ending = _ending(d.claim[i2:]) if i2 < len(d.claim) and d.claim_shared[i2] else None
+        if ending is not None:
+            new, old = mine + ending[1], theirs + ending[1]
+        elif _ending(mine[-1:]) and _ending(theirs[-1:]) and min(len(mine), len(theirs)) > 1:
+            new, old = mine, theirs
+        else:
+            continue
+        if new not in sources and old in d.source:
+            return f"the claim names {new} where the source names {old}"
+    return None
+
+
+def check_pair(pair: ClausePair, named: frozenset[int], sources: str) -> Finding | None:
+    """The first contradiction between a claim clause and its aligned region, by type:
+    antonym, degree, modality, entity, negation (a denial turned into an admission is
+    an antonym before it is a negation)."""
+    d = _diff(pair.claim, pair.region.text)
+    if not d.ops:
+        return None
+    found = antonym(d)
+    if found:
+        return Finding(found[0], found[1], pair.region)
+    for kind, reason in (
+        ("degree", degree(d)),
+        ("modality", modality(d)),
+        ("entity", entity(d, named, sources)),
+        ("negation", negation(d)),
+    ):
+        if reason:
+            return Finding(kind, reason, pair.region)
+    return None
+
+
+def named_entities(folded: str) -> frozenset[int]:
+    """Rows of the entity lexicon that folded text names (by any alias)."""
+    return frozenset(m.row for m in lexicon("entities").find(folded))
+
+
+def unnamed_entities(folded_claim: str, named: frozenset[int]) -> list[str]:
+    """Entity-lexicon names of the claim whose entity the sources never name."""
+    return [m.form for m in lexicon("entities").find(folded_claim) if m.row not in named]
+
+
+# --- numbers written with a unit ----------------------------------------------------------
+
+_UNITS = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "亿": 10**8,
+          "千万": 10**7, "百万": 10**6, "十万": 10**5, "万": 10**4, "千": 10**3}  # fmt: skip
+_SCALED = re.compile(
+    r"(?<![\d.])(\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)\s*"
+    r"(万亿|千亿|百亿|十亿|亿|千万|百万|十万|万|千)"
+)
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def scaled_numbers(folded: str) -> list[tuple[str, str]]:
+    """(mantissa, value) of the numbers written with a unit in folded text: 3万 ->
+    ("3", "30000"), 1.5亿 -> ("1.5", "150000000"), 三万 -> ("3", "30000"). So 3萬,
+    30,000 and 三萬 compare as the same number."""
+    from rag.analysis.query import cn_to_int
+
+    out = []
+    for m in _SCALED.finditer(folded):
+        raw, unit = m.group(1), m.group(2)
+        if raw[0].isdigit():
+            try:
+                mantissa = Decimal(raw.replace(",", ""))
+            except InvalidOperation:
+                continue
+        else:
+            value = cn_to_int(raw)
+            if value is None:
+                continue
+            mantissa = Decimal(value)
+        out.append((_plain(mantissa), _plain(mantissa * _UNITS[unit])))
+    return out
+
+
+# --- English claims over Chinese sources --------------------------------------------------
+
+
+def english_region(terms: Sequence[str], passages: Sequence[str]) -> Region | None:
+    """The source sentence holding most of an English claim's glossary ``terms`` (in
+    Chinese, any regional wording); None when it holds none."""
+    from rag.core.text.fold import fold, variants
+    from rag.core.text.sentences import split_sentences
+
+    best: tuple[int, int, int, int] | None = None
+    for p, passage in enumerate(passages):
+        for start, end in split_sentences(passage):
+            text = fold(passage[start:end])
+            hits = sum(any(v in text for v in variants(t)) for t in terms)
+            if hits and (best is None or hits > best[0]):
+                best = (hits, p, start, end)
+    if best is None:
+        return None
+    _, p, start, end = best
+    return Region(p, start, end, fold(passages[p][start:end]))
+
+
+def english_flip(claim: str, source: str) -> tuple[str, str] | None:
+    """(type, reason) when a folded English claim says the opposite of the folded
+    Chinese sentence it aligns to (no positions to compare across languages, so only
+    what one side has and the other lacks): an antonym pole the sentence has only the
+    opposite of; a negation the sentence lacks; a certain word where the sentence only
+    hedges; an intensifier where the sentence only has a low degree."""
+    lex = lexicon("antonyms", 3)
+    mine, theirs = lex.find(claim), lex.find(source)
+    for x in mine:
+        same = [y for y in theirs if y.labels[:2] == x.labels[:2]]
+        other = [y for y in theirs if y.labels[0] == x.labels[0] and y.labels[1] != x.labels[1]]
+        if other and not same:
+            return x.labels[2], f"the claim says {x.form} where the source says {other[0].form}"
+    negations = lexicon("negation")
+    cue = negations.find(claim)
+    if cue and not negations.find(source):
+        return "negation", f"the claim adds a negation ({cue[0].form}) the source does not have"
+    kinds = {m.labels[0] for m in lexicon("modality").find(source)}
+    certain = [m for m in lexicon("modality").find(claim) if m.labels[0] == "certain"]
+    if certain and "hedge" in kinds and "certain" not in kinds:
+        return "modality", f"the claim says {certain[0].form} where the source only expects it"
+    levels = {m.labels[0] for m in lexicon("degree").find(source)}
+    high = [m for m in lexicon("degree").find(claim) if m.labels[0] == "high"]
+    if high and "low" in levels and "high" not in levels:
+        return "degree", f"the claim says {high[0].form} where the source has a lower degree"
+    return None

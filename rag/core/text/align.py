@@ -1,0 +1,174 @@
+"""Where a claim's support lies: each clause of a claim aligned to the run of source
+clauses, inside one sentence of one passage, that holds most of its wording (bigrams of
+folded text, so Traditional and Simplified align alike).
+
+The faithfulness checks (rag.answer.checks) compare a claim clause with its aligned
+source region only, not with the whole passage: a negation, hedge or quantifier in
+another clause or sentence says nothing about this one. Offsets are into the raw
+passage; compared text is folded piece by piece, so offsets never drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.core.text.fold import fold
+from rag.core.text.grams import cjk_bigrams, content_words, wording_overlap
+from rag.core.text.sentences import split_sentences
+
+# Clause breaks: Chinese and ASCII commas, semicolons and colons, but not an ASCII comma
+# or colon between digits (30,000; 16:40).
+_CLAUSE_BREAK = re.compile(r"[，；：;]|(?<!\d)[,:]|[,:](?!\d)")
+# A claim clause may merge up to this many adjacent source clauses (an answer often
+# joins "A，B" into one clause); longer runs would let any clause match a whole sentence.
+MAX_RUN = 3
+# A claim clause this short (characters, folded) is merged with the next one: 此外，
+# 不過， 據悉， frame a clause and align to nothing on their own.
+MIN_CLAUSE = 4
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of one source passage: offsets into the raw passage, folded text."""
+
+    passage: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ClausePair:
+    """A claim clause (folded) and the source region it is aligned to."""
+
+    claim: str
+    region: Region
+    coverage: float  # share of the claim clause's wording found in the region
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the clauses of ``text`` (breaks left out, whitespace stripped)."""
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            out.append((s, e))
+    return out
+
+
+def claim_clauses(folded: str) -> list[str]:
+    """The clauses of a folded claim, a very short one joined to the next."""
+    out: list[str] = []
+    carry = ""
+    for s, e in clause_spans(folded):
+        piece = carry + folded[s:e]
+        if len(piece) < MIN_CLAUSE:
+            carry = piece
+            continue
+        out.append(piece)
+        carry = ""
+    if carry:
+        if out:
+            out[-1] += carry
+        else:
+            out.append(carry)
+    return out
+
+
+@dataclass(frozen=True)
+class _Clause:
+    start: int
+    end: int
+    grams: frozenset[str]
+
+
+@lru_cache(maxsize=512)
+def _sentences(passage: str) -> tuple[tuple[_Clause, ...], ...]:
+    """The clauses of each sentence of ``passage`` with their wording (cached: every
+    claim of an answer is aligned against the same passages)."""
+    out = []
+    for s_start, s_end in split_sentences(passage):
+        clauses = []
+        for c_start, c_end in clause_spans(passage[s_start:s_end]):
+            start, end = s_start + c_start, s_start + c_end
+            folded = fold(passage[start:end])
+            grams = frozenset(cjk_bigrams(folded) | content_words(folded))
+            clauses.append(_Clause(start, end, grams))
+        if clauses:
+            out.append(tuple(clauses))
+    return tuple(out)
+
+
+def _wording(folded: str) -> set[str]:
+    return cjk_bigrams(folded) or content_words(folded)
+
+
+def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
+    """The source region (a run of at most MAX_RUN clauses of one sentence) holding most
+    of the folded claim ``clause``'s wording; ties go to the region with less other
+    wording. None when the clause has no wording or none of it is in the passages."""
+    grams = _wording(clause)
+    if not grams:
+        return None
+    best: tuple[float, float, int, int, int] | None = None  # coverage, precision, p, s, e
+    for p, passage in enumerate(passages):
+        for sentence in _sentences(passage):
+            for i in range(len(sentence)):
+                union: set[str] = set()
+                for j in range(i, min(i + MAX_RUN, len(sentence))):
+                    union |= sentence[j].grams
+                    hit = len(grams & union)
+                    if not hit:
+                        continue
+                    key = (
+                        hit / len(grams),
+                        hit / len(union),
+                        p,
+                        sentence[i].start,
+                        sentence[j].end,
+                    )
+                    if best is None or key[:2] > best[:2]:
+                        best = key
+    if best is None:
+        return None
+    coverage, _, p, start, end = best
+    region = Region(p, start, end, fold(passages[p][start:end]))
+    return ClausePair(clause, region, coverage)
+
+
+def align(folded_claim: str, passages: Sequence[str]) -> list[ClausePair]:
+    """Every clause of a folded claim with its aligned source region (clauses that
+    align to nothing are left out)."""
+    pairs = []
+    for clause in claim_clauses(folded_claim):
+        pair = align_clause(clause, passages)
+        if pair is not None:
+            pairs.append(pair)
+    return pairs
+
+
+def best_sentence(folded_claim: str, passages: Sequence[str]) -> Region | None:
+    """The source sentence holding the largest share of the whole claim's wording
+    (``wording_overlap``; the first one on a tie): the span a citation quotes and a
+    supported claim is shown with."""
+    best: tuple[float, int, int, int] | None = None
+    for p, passage in enumerate(passages):
+        for start, end in split_sentences(passage):
+            score = wording_overlap(folded_claim, fold(passage[start:end]))
+            if best is None or score > best[0]:
+                best = (score, p, start, end)
+    if best is None:
+        return None
+    _, p, start, end = best
+    return Region(p, start, end, fold(passages[p][start:end]))
