@@ -54,6 +54,8 @@ TYPES = (
 SCOPE_HEAD = 3
 # Longest differing part of a name before a shared suffix (行政|院, 國家發改|委).
 MAX_NAME_PART = 4
+# Changes this close (shared characters between them) are one change of one word.
+MERGE_GAP = 1
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,23 @@ class _Diff:
 
 
 def _diff(claim: str, source: str) -> _Diff:
+    """The character diff of a claim clause and its region. Changes with at most
+    MERGE_GAP shared characters between them count as one (部分 vs 全部 diffs as
+    +全, =部, -分: one change of a word)."""
     matcher = SequenceMatcher(None, claim, source, autojunk=False)
     claim_shared = [False] * len(claim)
     source_shared = [False] * len(source)
-    ops = []
-    for op in matcher.get_opcodes():
-        tag, i1, i2, j1, j2 = op
+    ops: list[tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             claim_shared[i1:i2] = [True] * (i2 - i1)
             source_shared[j1:j2] = [True] * (j2 - j1)
+            continue
+        if ops and i1 - ops[-1][2] <= MERGE_GAP and j1 - ops[-1][4] <= MERGE_GAP:
+            _, a1, _, b1, _ = ops.pop()
+            ops.append(("replace", a1, i2, b1, j2))
         else:
-            ops.append(op)
+            ops.append((tag, i1, i2, j1, j2))
     return _Diff(claim, source, tuple(ops), tuple(claim_shared), tuple(source_shared))
 
 
@@ -137,9 +145,9 @@ def antonym(d: _Diff) -> tuple[str, str] | None:
     for _, i1, i2, j1, j2 in d.ops:
         for x in _changed(cm, i1, i2):
             for y in _changed(sm, j1, j2):
-                if x.labels[0] == y.labels[0] and x.labels[1] != y.labels[1]:
-                    kind = x.labels[2]
-                    return kind, f"the claim says {x.form} where the source says {y.form}"
+                for a in x.every:
+                    if any(a[0] == b[0] and a[1] != b[1] for b in y.every):
+                        return a[2], f"the claim says {x.form} where the source says {y.form}"
     return None
 
 
@@ -162,8 +170,10 @@ def degree(d: _Diff) -> str | None:
 _UNSURE = {"hedge", "future"}
 
 
-def modality(d: _Diff) -> str | None:
-    """Why the claim is more (or less) certain than the source (None when it is not)."""
+def modality(d: _Diff, continues: bool = False) -> str | None:
+    """Why the claim is more (or less) certain than the source (None when it is not).
+    ``continues``: the claim goes on after this clause, so a hedge that ends the
+    source's clause (市場預計，X) frames what the claim says next."""
     lex = lexicon("modality")
     cm, sm = lex.find(d.claim), lex.find(d.source)
     for _, i1, i2, j1, j2 in d.ops:
@@ -184,8 +194,10 @@ def modality(d: _Diff) -> str | None:
         if claim_kinds & _UNSURE:
             continue
         for m in theirs:
-            start = _scope_start(m, j2)
-            if m.labels[0] == "hedge" and _scope_shared(d.source, d.source_shared, start):
+            if m.labels[0] != "hedge":
+                continue
+            framing = continues and i2 == len(d.claim) and not d.source[m.end :].strip()
+            if framing or _scope_shared(d.source, d.source_shared, _scope_start(m, j2)):
                 return (
                     f"the claim leaves out the source's {m.form}: it states as fact what "
                     "the source only reports as planned, possible or rumoured"
@@ -244,23 +256,87 @@ def _name_part(text: str) -> bool:
     return bool(_NAME_PART.match(text)) and text not in deictic and not _NUMERAL.search(text)
 
 
+# jieba tags of words that are no part of a name: verbs, adverbs, prepositions,
+# conjunctions, particles, pronouns, numerals, measure words, locality words.
+_NOT_NAME_TAGS = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y", "e")
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, tag) of the jieba words of folded text (cached)."""
+    from rag.analysis.query import load_jieba
+
+    load_jieba()
+    import jieba.posseg
+
+    out, pos = [], 0
+    for word, tag in jieba.posseg.lcut(text):
+        out.append((pos, pos + len(word), tag))
+        pos += len(word)
+    return tuple(out)
+
+
+def _name_like(text: str, lo: int, hi: int) -> bool:
+    """Whether the words of ``text`` covering [lo, hi) may be part of a name (none is a
+    verb, adverb, preposition... by jieba's tags): 指出|政府 is no name, 行政|院 is."""
+    return not any(
+        s < hi and e > lo and tag.startswith(_NOT_NAME_TAGS) and tag not in ("vn", "nr")
+        for s, e, tag in _words(text)
+    )
+
+
+def _source_name(d: _Diff, j1: int, j2: int) -> str | None:
+    """A name jieba tags (person, place, organisation, other) in the source region that
+    the changed range [j1, j2) falls in."""
+    from rag.analysis.query import tagged_names
+
+    for name, _ in tagged_names(d.source):
+        start = d.source.find(name)
+        while start >= 0:
+            if start <= j1 and j2 <= start + len(name) and j2 > j1:
+                return name
+            start = d.source.find(name, start + 1)
+    return None
+
+
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]+")
+
+
 def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
-    """Why a name of the claim is a substitution (None when none is): a lexicon entity
-    the sources never name (``named``: rows of the entity lexicon they do name) where a
-    same-kind entity sits in the source; or a name that differs from the source's before
-    a shared ending (立法|院 -> 行政|院) and that ``sources`` (folded) never holds."""
+    """Why a name of the claim is a substitution (None when none is), where the claim
+    changes the source:
+
+    - a lexicon entity the sources never name (``named``: rows of the entity lexicon
+      they name) where a same-kind entity sits in the source;
+    - a name that differs from the source's before a shared ending (立法|院 -> 行政|院)
+      and that the folded ``sources`` never hold;
+    - any new wording the sources never hold, or a Latin word they never hold, put
+      where the source has a name (a lexicon entity, or one jieba tags).
+    """
     lex: Lexicon = lexicon("entities")
     cm, sm = lex.find(d.claim), lex.find(d.source)
     for tag, i1, i2, j1, j2 in d.ops:
-        for x in _changed(cm, i1, i2):
+        mine_entities = _changed(cm, i1, i2)
+        theirs_entities = _changed(sm, j1, j2)
+        for x in mine_entities:
             if x.row in named:
                 continue
-            for y in _changed(sm, j1, j2):
+            for y in theirs_entities:
                 if y.labels[0] == x.labels[0] and y.row != x.row:
                     return f"the claim names {x.form} where the source names {y.form}"
         if tag != "replace":
             continue
         mine, theirs = d.claim[i1:i2], d.source[j1:j2]
+        if any(x.row in named for x in mine_entities):
+            continue  # an alias of a name the sources have (鴻海 for 富士康)
+        old = theirs_entities[0].form if theirs_entities else _source_name(d, j1, j2)
+        if old:
+            latin = [w for w in _LATIN_WORD.findall(mine) if w not in sources]
+            if latin:
+                return f"the claim names {latin[0]} where the source names {old}"
+            new = "".join(ch for ch in mine if CJK.match(ch))
+            if len(new) >= 2 and new not in sources and _name_like(d.claim, i1, i2):
+                return f"the claim names {mine.strip()} where the source names {old}"
         if not (_name_part(mine) and _name_part(theirs)):
             continue
         ending = _ending(d.claim[i2:]) if i2 < len(d.claim) and d.claim_shared[i2] else None
@@ -270,29 +346,85 @@ def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
             new, old = mine, theirs
         else:
             continue
-        if new not in sources and old in d.source:
+        if (
+            new not in sources
+            and old in d.source
+            and _name_like(d.claim, i1, i2)
+            and _name_like(d.source, j1, j2)
+        ):
             return f"the claim names {new} where the source names {old}"
     return None
 
 
-def check_pair(pair: ClausePair, named: frozenset[int], sources: str) -> Finding | None:
+def check_pair(
+    pair: ClausePair, named: frozenset[int], sources: str, *, continues: bool = False
+) -> Finding | None:
     """The first contradiction between a claim clause and its aligned region, by type:
-    antonym, degree, modality, entity, negation (a denial turned into an admission is
-    an antonym before it is a negation)."""
+    number or date in the aligned place, antonym, degree, modality, entity, negation (a
+    denial turned into an admission is an antonym before it is a negation).
+    ``continues``: another claim clause follows this one."""
     d = _diff(pair.claim, pair.region.text)
     if not d.ops:
         return None
-    found = antonym(d)
+    found = numbers_in_place(d) or antonym(d)
     if found:
         return Finding(found[0], found[1], pair.region)
     for kind, reason in (
         ("degree", degree(d)),
-        ("modality", modality(d)),
+        ("modality", modality(d, continues)),
         ("entity", entity(d, named, sources)),
         ("negation", negation(d)),
     ):
         if reason:
             return Finding(kind, reason, pair.region)
+    return None
+
+
+_NUMBER_TOKEN = re.compile(
+    r"\d+(?:,\d{3})*(?:\.\d+)?(?:万亿|千亿|百亿|十亿|亿|千万|百万|十万|万|千)?"
+)
+_DATE_UNIT = re.compile(r"^(?:年|月|日|号|时|点)")
+_DIGITS_ONLY = re.compile(r"^[\d.,]+$")
+
+
+def _number_near(text: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The number (digits, with its unit) that overlaps the changed range [lo, hi) or
+    touches it."""
+    for m in _NUMBER_TOKEN.finditer(text):
+        if m.start() <= hi and m.end() >= lo and (m.start() < hi or m.end() > lo or lo == hi):
+            return m
+    return None
+
+
+def _value(token: str) -> str | None:
+    scaled = scaled_numbers(token)
+    if scaled:
+        return scaled[0][1]
+    try:
+        return _plain(Decimal(token.replace(",", "")))
+    except InvalidOperation:
+        return None
+
+
+def numbers_in_place(d: _Diff) -> tuple[str, str] | None:
+    """(type, reason) when the claim puts another number where its aligned source has
+    one (3萬 and 30,000 are the same number; a value written elsewhere in the passage
+    does not make it right): a date when a 年/月/日 follows it."""
+    for tag, i1, i2, j1, j2 in d.ops:
+        if not any(c.isdigit() for c in d.claim[max(0, i1 - 1) : i2 + 1]):
+            continue
+        extra = d.claim[i1:i2] + d.source[j1:j2]
+        if tag != "replace" and not _DIGITS_ONLY.match(extra):
+            continue  # text one side has and the other lacks ([13] before a date)
+        mine = _number_near(d.claim, i1, i2)
+        theirs = _number_near(d.source, j1, j2)
+        if mine is None or theirs is None:
+            continue
+        if _value(mine.group(0)) == _value(theirs.group(0)):
+            continue
+        after = d.source[theirs.end() :] or d.claim[mine.end() :]
+        kind = "date" if _DATE_UNIT.match(after) else "number"
+        return kind, f"the claim says {mine.group(0)} where the source says {theirs.group(0)}"
     return None
 
 

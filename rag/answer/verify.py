@@ -29,7 +29,7 @@ from rag.analysis.query import cn_to_int, date_in, extract_facts, latin_in, tagg
 from rag.answer import checks
 from rag.core.text.align import Region, align, best_sentence
 from rag.core.text.claims import split_claims
-from rag.core.text.fold import fold, variants
+from rag.core.text.fold import fold_regional, variants
 from rag.core.text.grams import wording_overlap
 from rag.core.text.injection import instruction_near
 from rag.core.text.lang import CJK
@@ -42,6 +42,8 @@ MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in th
 # a numeral run is taken whole or not at all (三万多 gives no quantity).
 _CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
 _NAME_KINDS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organisation, other name
+# What jieba sometimes tags as a name but is a count (五十二人 -> 二人/nr).
+_COUNT = re.compile(rf"^[{CN_NUMERALS}]+[{MEASURE_WORDS_JUDGE}]?$")
 TYPES = checks.TYPES
 
 
@@ -85,7 +87,7 @@ def negated(text: str) -> bool:
 
 def best_span(claim: str, passage: str) -> tuple[int, int]:
     """Offsets of the passage sentence that best matches ``claim`` (raw text)."""
-    region = best_sentence(fold(claim), [passage])
+    region = best_sentence(fold_regional(claim), [passage])
     return (region.start, region.end) if region else (0, len(passage))
 
 
@@ -150,13 +152,13 @@ def _anchored(claim: str, zh_claim: bool) -> bool:
 
 def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
     """Do ``passages`` (taken together) support the claim ``sentence``?"""
-    claim = fold(CITATION_MARKER.sub("", sentence)).strip()
+    claim = fold_regional(CITATION_MARKER.sub("", sentence)).strip()
     passages = [p for p in passages if p]
     if not claim:
         return ClaimCheck(True, "empty claim")
     if not passages:
         return ClaimCheck(False, "no passage to check against", "unsupported wording")
-    source = fold("\n".join(passages))
+    source = fold_regional("\n".join(passages))
     zh_claim = bool(CJK.search(claim))
     best = best_sentence(claim, passages)
     problem = _fact_problem(claim, source, zh_claim)
@@ -166,7 +168,7 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
         return _cross_lingual(sentence, claim, source, zh_claim, best, passages)
     if zh_claim:
         for word, tag in tagged_names(claim):
-            if tag.startswith("nr") and word not in source:
+            if tag.startswith("nr") and word not in source and not _COUNT.match(word):
                 return _fail("entity", f"name {word} not in source", best, passages)
     share = wording_overlap(claim, source)
     if share < MIN_OVERLAP:
@@ -174,13 +176,13 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
         return _fail("unsupported wording", reason, best, passages)
     named = checks.named_entities(source)
     pairs = align(claim, passages)
-    for pair in pairs:
-        finding = checks.check_pair(pair, named, source)
+    for i, pair in enumerate(pairs):
+        finding = checks.check_pair(pair, named, source, continues=i < len(pairs) - 1)
         if finding:
             return _fail(finding.type, finding.reason, finding.region, passages)
     if zh_claim:
         for word, tag in tagged_names(claim):
-            if tag.startswith(_NAME_KINDS) and word not in source:
+            if tag.startswith(_NAME_KINDS) and word not in source and not _COUNT.match(word):
                 return _fail("entity", f"name {word} not in source", best, passages)
     for word in checks.unnamed_entities(claim, named):
         return _fail("entity", f"the source never names {word}", best, passages)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.core.text.fold import fold
+from rag.core.text.fold import fold_regional
 from rag.core.text.grams import cjk_bigrams, content_words, wording_overlap
 from rag.core.text.sentences import split_sentences
 
@@ -102,16 +102,20 @@ def _sentences(passage: str) -> tuple[tuple[_Clause, ...], ...]:
         clauses = []
         for c_start, c_end in clause_spans(passage[s_start:s_end]):
             start, end = s_start + c_start, s_start + c_end
-            folded = fold(passage[start:end])
-            grams = frozenset(cjk_bigrams(folded) | content_words(folded))
+            grams = frozenset(_wording(fold_regional(passage[start:end])))
             clauses.append(_Clause(start, end, grams))
         if clauses:
             out.append(tuple(clauses))
     return tuple(out)
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _wording(folded: str) -> set[str]:
-    return cjk_bigrams(folded) or content_words(folded)
+    """What aligns a clause: its Chinese bigrams, Latin words and numbers (增長15% finds
+    the clause with 15, not another 增長)."""
+    return cjk_bigrams(folded) | content_words(folded) | set(_NUMBER.findall(folded))
 
 
 def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
@@ -143,18 +147,29 @@ def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
     if best is None:
         return None
     coverage, _, p, start, end = best
-    region = Region(p, start, end, fold(passages[p][start:end]))
+    region = Region(p, start, end, fold_regional(passages[p][start:end]))
     return ClausePair(clause, region, coverage)
 
 
 def align(folded_claim: str, passages: Sequence[str]) -> list[ClausePair]:
-    """Every clause of a folded claim with its aligned source region (clauses that
-    align to nothing are left out)."""
-    pairs = []
+    """Every clause of a folded claim with its aligned source region. A clause that
+    aligns to nothing alone (減少2.0%: one bigram) is aligned together with the clause
+    before it (or, first, the one after it)."""
+    pairs: list[ClausePair] = []
+    carry = ""
     for clause in claim_clauses(folded_claim):
-        pair = align_clause(clause, passages)
-        if pair is not None:
-            pairs.append(pair)
+        pair = align_clause(carry + clause, passages)
+        if pair is None and pairs:
+            merged = align_clause(pairs[-1].claim + "," + carry + clause, passages)
+            if merged is not None:
+                pairs[-1] = merged
+                carry = ""
+                continue
+        if pair is None:
+            carry += clause + ","
+            continue
+        pairs.append(pair)
+        carry = ""
     return pairs
 
 
@@ -165,10 +180,10 @@ def best_sentence(folded_claim: str, passages: Sequence[str]) -> Region | None:
     best: tuple[float, int, int, int] | None = None
     for p, passage in enumerate(passages):
         for start, end in split_sentences(passage):
-            score = wording_overlap(folded_claim, fold(passage[start:end]))
+            score = wording_overlap(folded_claim, fold_regional(passage[start:end]))
             if best is None or score > best[0]:
                 best = (score, p, start, end)
     if best is None:
         return None
     _, p, start, end = best
-    return Region(p, start, end, fold(passages[p][start:end]))
+    return Region(p, start, end, fold_regional(passages[p][start:end]))

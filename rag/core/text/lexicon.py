@@ -5,7 +5,9 @@ then the zh-Hans forms, the zh-Hant forms and the English forms (``|`` between f
 ``-`` or nothing for none). Chinese forms are folded (``fold``: Simplified, lower case),
 so one list matches both scripts of folded text; English forms match whole words.
 Rows whose first label is ``compound`` list words that only contain a listed form
-(不惜 holds 不, 模擬 holds 擬): they are blanked before the other forms are looked for.
+(不惜 holds 不, 模擬 holds 擬): they are matched like the other forms (leftmost, then
+longest, wins) and then dropped, so 不惜 hides its 不 while 並未來源 still holds 並未.
+A form may sit in several rows (反對: against a proposal and against a permission).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.core.text.fold import fold
-from rag.core.text.mask import blank
 
 DATA = Path(__file__).with_name("data")
 COMPOUND = "compound"
@@ -38,8 +39,9 @@ class Match:
     start: int
     end: int
     form: str
-    labels: tuple[str, ...]
-    row: int  # index of its row in the file's rows: forms of one row are aliases
+    labels: tuple[str, ...]  # the labels of its first row
+    row: int  # index of its first row in the file's rows: forms of one row are aliases
+    every: tuple[tuple[str, ...], ...] = ()  # the labels of every row that holds it
 
 
 def _forms(cell: str) -> list[str]:
@@ -65,25 +67,24 @@ def rows(name: str, labels: int = 1) -> tuple[Row, ...]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """A lexicon file compiled for search: its forms, longest first, and its compounds."""
+    """A lexicon file compiled for search: its forms and its compounds, one pattern."""
 
-    labels_of: dict[str, tuple[str, ...]]  # form -> labels (the first row wins)
-    row_of: dict[str, int]  # form -> index of that row
+    labels_of: dict[str, tuple[tuple[str, ...], ...]]  # form -> labels of each row with it
+    row_of: dict[str, int]  # form -> index of its first row
     pattern: re.Pattern[str] | None
-    compounds: re.Pattern[str] | None
 
     def find(self, folded: str) -> list[Match]:
-        """Every form in ``folded`` text (compounds blanked first), left to right; the
-        longest form at a place wins."""
+        """Every form in ``folded`` text, left to right (at a place, the longest form
+        or compound wins; compounds are then left out)."""
         if self.pattern is None:
             return []
-        text = blank(self.compounds, folded) if self.compounds is not None else folded
-        return [
-            Match(
-                m.start(), m.end(), m.group(0), self.labels_of[m.group(0)], self.row_of[m.group(0)]
-            )
-            for m in self.pattern.finditer(text)
-        ]
+        out = []
+        for m in self.pattern.finditer(folded):
+            every = self.labels_of.get(m.group(0))
+            if every:
+                out.append(Match(m.start(), m.end(), m.group(0), every[0],
+                                 self.row_of[m.group(0)], every))  # fmt: skip
+        return out
 
 
 def _trie(forms: list[str]) -> str:
@@ -125,7 +126,7 @@ def _alternation(forms: list[str]) -> str:
 @lru_cache(maxsize=32)
 def lexicon(name: str, labels: int = 1) -> Lexicon:
     """``data/<name>.tsv`` compiled (cached: each file is read once per process)."""
-    labels_of: dict[str, tuple[str, ...]] = {}
+    labels_of: dict[str, list[tuple[str, ...]]] = {}
     row_of: dict[str, int] = {}
     compound_forms: list[str] = []
     for index, row in enumerate(rows(name, labels)):
@@ -133,8 +134,9 @@ def lexicon(name: str, labels: int = 1) -> Lexicon:
             compound_forms += row.zh + row.en
             continue
         for form in row.zh + row.en:
-            labels_of.setdefault(form, row.labels)
+            labels_of.setdefault(form, []).append(row.labels)
             row_of.setdefault(form, index)
-    pattern = re.compile(_alternation(list(labels_of))) if labels_of else None
-    compounds = re.compile(_alternation(compound_forms)) if compound_forms else None
-    return Lexicon(labels_of, row_of, pattern, compounds)
+    forms = list(labels_of) + compound_forms
+    pattern = re.compile(_alternation(forms)) if forms else None
+    every = {form: tuple(dict.fromkeys(found)) for form, found in labels_of.items()}
+    return Lexicon(every, row_of, pattern)
