@@ -58,6 +58,42 @@ MAX_NAME_PART = 4
 MERGE_GAP = 1
 
 
+@dataclass
+class Sources:
+    """The passages a claim is judged against, folded for the checks."""
+
+    raw: str  # the passages joined
+    text: str  # fold_regional(raw): scripts and regional wording made one
+    _forms: tuple[str, ...] | None = None
+    _named: frozenset[int] | None = None
+
+    @classmethod
+    def of(cls, passages: Sequence[str]) -> Sources:
+        from rag.core.text.fold import fold_regional
+
+        raw = "\n".join(passages)
+        return cls(raw, fold_regional(raw))
+
+    @property
+    def named(self) -> frozenset[int]:
+        """Rows of the entity lexicon the passages name (by any alias)."""
+        if self._named is None:
+            self._named = named_entities(self.text)
+        return self._named
+
+    def holds(self, word: str) -> bool:
+        """Whether the passages hold the folded ``word``: word for word, or in the other
+        region's wording of the whole text (克羅埃西亞 for 克罗地亚: names OpenCC
+        converts only as a whole)."""
+        if word in self.text:
+            return True
+        if self._forms is None:
+            from rag.core.text.fold import variants
+
+            self._forms = variants(self.raw)
+        return any(word in form for form in self._forms)
+
+
 @dataclass(frozen=True)
 class Finding:
     """Why a claim clause is not supported by its aligned source region."""
@@ -205,8 +241,10 @@ def modality(d: _Diff, continues: bool = False) -> str | None:
     return None
 
 
-def negation(d: _Diff) -> str | None:
-    """Why the claim's negation is not the source's (None when it agrees)."""
+def negation(d: _Diff, sources: Sources | None = None) -> str | None:
+    """Why the claim's negation is not the source's (None when it agrees). A negation
+    the claim adds counts when what it governs is shared text, or when it comes with
+    wording the ``sources`` never hold (舉辦城市 -> 舉辦非本)."""
     lex = lexicon("negation")
     cm, sm = lex.find(d.claim), lex.find(d.source)
     for _, i1, i2, j1, j2 in d.ops:
@@ -215,7 +253,10 @@ def negation(d: _Diff) -> str | None:
             continue
         if len(mine) % 2:
             cue = mine[-1]
-            if _scope_shared(d.claim, d.claim_shared, _scope_start(cue, i2)):
+            new = "".join(ch for ch in d.claim[i1:i2] if CJK.match(ch))
+            if _scope_shared(d.claim, d.claim_shared, _scope_start(cue, i2)) or (
+                sources is not None and len(new) > len(cue.form) and not sources.holds(new)
+            ):
                 return f"the claim adds a negation ({cue.form}) the source does not have"
         else:
             cue = theirs[-1]
@@ -302,14 +343,14 @@ def _source_name(d: _Diff, j1: int, j2: int) -> str | None:
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
-def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
+def entity(d: _Diff, sources: Sources) -> str | None:
     """Why a name of the claim is a substitution (None when none is), where the claim
     changes the source:
 
-    - a lexicon entity the sources never name (``named``: rows of the entity lexicon
-      they name) where a same-kind entity sits in the source;
+    - a lexicon entity the sources never name where a same-kind entity sits in the
+      source;
     - a name that differs from the source's before a shared ending (立法|院 -> 行政|院)
-      and that the folded ``sources`` never hold;
+      and that the sources never hold;
     - any new wording the sources never hold, or a Latin word they never hold, put
       where the source has a name (a lexicon entity, or one jieba tags).
     """
@@ -319,7 +360,7 @@ def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
         mine_entities = _changed(cm, i1, i2)
         theirs_entities = _changed(sm, j1, j2)
         for x in mine_entities:
-            if x.row in named:
+            if x.row in sources.named:
                 continue
             for y in theirs_entities:
                 if y.labels[0] == x.labels[0] and y.row != x.row:
@@ -327,15 +368,16 @@ def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
         if tag != "replace":
             continue
         mine, theirs = d.claim[i1:i2], d.source[j1:j2]
-        if any(x.row in named for x in mine_entities):
+        if any(x.row in sources.named for x in mine_entities):
             continue  # an alias of a name the sources have (鴻海 for 富士康)
-        old = theirs_entities[0].form if theirs_entities else _source_name(d, j1, j2)
-        if old:
-            latin = [w for w in _LATIN_WORD.findall(mine) if w not in sources]
-            if latin:
+        latin = [w for w in _LATIN_WORD.findall(mine) if not sources.holds(w)]
+        new = "".join(ch for ch in mine if CJK.match(ch))
+        fresh = len(new) >= 2 and not sources.holds(new)
+        if latin or fresh:
+            old = theirs_entities[0].form if theirs_entities else _source_name(d, j1, j2)
+            if old and latin:
                 return f"the claim names {latin[0]} where the source names {old}"
-            new = "".join(ch for ch in mine if CJK.match(ch))
-            if len(new) >= 2 and new not in sources and _name_like(d.claim, i1, i2):
+            if old and _name_like(d.claim, i1, i2):
                 return f"the claim names {mine.strip()} where the source names {old}"
         if not (_name_part(mine) and _name_part(theirs)):
             continue
@@ -347,7 +389,7 @@ def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
         else:
             continue
         if (
-            new not in sources
+            not sources.holds(new)
             and old in d.source
             and _name_like(d.claim, i1, i2)
             and _name_like(d.source, j1, j2)
@@ -356,14 +398,14 @@ def entity(d: _Diff, named: frozenset[int], sources: str) -> str | None:
     return None
 
 
-def check_pair(
-    pair: ClausePair, named: frozenset[int], sources: str, *, continues: bool = False
-) -> Finding | None:
+def check_pair(pair: ClausePair, sources: Sources, *, continues: bool = False) -> Finding | None:
     """The first contradiction between a claim clause and its aligned region, by type:
     number or date in the aligned place, antonym, degree, modality, entity, negation (a
     denial turned into an admission is an antonym before it is a negation).
     ``continues``: another claim clause follows this one."""
-    d = _diff(pair.claim, pair.region.text)
+    from rag.core.text.fold import fold_regional
+
+    d = _diff(fold_regional(pair.claim), pair.region.text)
     if not d.ops:
         return None
     found = numbers_in_place(d) or antonym(d)
@@ -372,8 +414,8 @@ def check_pair(
     for kind, reason in (
         ("degree", degree(d)),
         ("modality", modality(d, continues)),
-        ("entity", entity(d, named, sources)),
-        ("negation", negation(d)),
+        ("entity", entity(d, sources)),
+        ("negation", negation(d, sources)),
     ):
         if reason:
             return Finding(kind, reason, pair.region)
@@ -433,9 +475,10 @@ def named_entities(folded: str) -> frozenset[int]:
     return frozenset(m.row for m in lexicon("entities").find(folded))
 
 
-def unnamed_entities(folded_claim: str, named: frozenset[int]) -> list[str]:
+def unnamed_entities(folded_claim: str, sources: Sources) -> list[str]:
     """Entity-lexicon names of the claim whose entity the sources never name."""
-    return [m.form for m in lexicon("entities").find(folded_claim) if m.row not in named]
+    found = lexicon("entities").find(folded_claim)
+    return [m.form for m in found if m.row not in sources.named] if found else []
 
 
 # --- numbers written with a unit ----------------------------------------------------------

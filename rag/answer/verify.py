@@ -29,7 +29,7 @@ from rag.analysis.query import cn_to_int, date_in, extract_facts, latin_in, tagg
 from rag.answer import checks
 from rag.core.text.align import Region, align, best_sentence
 from rag.core.text.claims import split_claims
-from rag.core.text.fold import fold_regional, variants
+from rag.core.text.fold import fold, fold_regional, variants
 from rag.core.text.grams import wording_overlap
 from rag.core.text.injection import instruction_near
 from rag.core.text.lang import CJK
@@ -87,7 +87,7 @@ def negated(text: str) -> bool:
 
 def best_span(claim: str, passage: str) -> tuple[int, int]:
     """Offsets of the passage sentence that best matches ``claim`` (raw text)."""
-    region = best_sentence(fold_regional(claim), [passage])
+    region = best_sentence(fold(claim), [passage])
     return (region.start, region.end) if region else (0, len(passage))
 
 
@@ -116,9 +116,10 @@ def _fail(kind: str, reason: str, region: Region | None, passages: Sequence[str]
     return ClaimCheck(False, reason, kind, region.passage, region.start, region.end, quote)
 
 
-def _fact_problem(claim: str, source: str, zh_claim: bool) -> tuple[str, str] | None:
+def _fact_problem(claim: str, sources: checks.Sources, zh_claim: bool) -> tuple[str, str] | None:
     """(type, reason) of the first number, date, year, name or quoted term of the claim
-    that the folded ``source`` does not hold."""
+    that the sources do not hold."""
+    source = sources.text
     facts = extract_facts(claim, latin_all=zh_claim)
     have = extract_facts(source, latin_all=True)
     for year in sorted(facts.years):
@@ -140,7 +141,7 @@ def _fact_problem(claim: str, source: str, zh_claim: bool) -> tuple[str, str] | 
         if not latin_in(name, source):
             return "entity", f"name {name!r} not in source"
     for term in sorted(facts.quoted):
-        if term not in source:
+        if not sources.holds(term):
             return "entity", f"quoted {term!r} not in source"
     return None
 
@@ -152,39 +153,40 @@ def _anchored(claim: str, zh_claim: bool) -> bool:
 
 def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
     """Do ``passages`` (taken together) support the claim ``sentence``?"""
-    claim = fold_regional(CITATION_MARKER.sub("", sentence)).strip()
+    plain = fold(CITATION_MARKER.sub("", sentence)).strip()  # names, alignment
+    claim = fold_regional(plain)  # facts and wording, compared with regional wording one
     passages = [p for p in passages if p]
     if not claim:
         return ClaimCheck(True, "empty claim")
     if not passages:
         return ClaimCheck(False, "no passage to check against", "unsupported wording")
-    source = fold_regional("\n".join(passages))
+    sources = checks.Sources.of(passages)
+    source = sources.text
     zh_claim = bool(CJK.search(claim))
-    best = best_sentence(claim, passages)
-    problem = _fact_problem(claim, source, zh_claim)
+    best = best_sentence(plain, passages)
+    problem = _fact_problem(claim, sources, zh_claim)
     if problem:
         return _fail(problem[0], problem[1], best, passages)
     if zh_claim != bool(CJK.search(source)):
         return _cross_lingual(sentence, claim, source, zh_claim, best, passages)
     if zh_claim:
-        for word, tag in tagged_names(claim):
-            if tag.startswith("nr") and word not in source and not _COUNT.match(word):
+        for word, tag in tagged_names(plain):
+            if tag.startswith("nr") and not _COUNT.match(word) and not sources.holds(word):
                 return _fail("entity", f"name {word} not in source", best, passages)
     share = wording_overlap(claim, source)
     if share < MIN_OVERLAP:
         reason = f"only {share:.0%} of the wording is in the source"
         return _fail("unsupported wording", reason, best, passages)
-    named = checks.named_entities(source)
-    pairs = align(claim, passages)
+    pairs = align(plain, passages)
     for i, pair in enumerate(pairs):
-        finding = checks.check_pair(pair, named, source, continues=i < len(pairs) - 1)
+        finding = checks.check_pair(pair, sources, continues=i < len(pairs) - 1)
         if finding:
             return _fail(finding.type, finding.reason, finding.region, passages)
     if zh_claim:
-        for word, tag in tagged_names(claim):
-            if tag.startswith(_NAME_KINDS) and word not in source and not _COUNT.match(word):
+        for word, tag in tagged_names(plain):
+            if tag.startswith(_NAME_KINDS) and not _COUNT.match(word) and not sources.holds(word):
                 return _fail("entity", f"name {word} not in source", best, passages)
-    for word in checks.unnamed_entities(claim, named):
+    for word in checks.unnamed_entities(claim, sources):
         return _fail("entity", f"the source never names {word}", best, passages)
     for m in _CN_QUANTITY.finditer(claim):
         quantity, measure = m.group(0), claim[m.end()]

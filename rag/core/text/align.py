@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.core.text.fold import fold_regional
+from rag.core.text.fold import fold, fold_regional
 from rag.core.text.grams import cjk_bigrams, content_words, wording_overlap
 from rag.core.text.sentences import split_sentences
 
@@ -93,19 +93,36 @@ class _Clause:
     grams: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    folded: str
+    grams: frozenset[str]  # all its clauses' wording
+    clauses: tuple[_Clause, ...]
+
+
 @lru_cache(maxsize=512)
-def _sentences(passage: str) -> tuple[tuple[_Clause, ...], ...]:
-    """The clauses of each sentence of ``passage`` with their wording (cached: every
-    claim of an answer is aligned against the same passages)."""
+def _sentences(passage: str) -> tuple[_Sentence, ...]:
+    """Each sentence of ``passage``, folded, with its clauses and their wording (cached:
+    every claim of an answer is aligned against the same passages)."""
+    whole = fold(passage)
+    # fold() keeps the length unless NFKC expands a character (…, ㎏): then each piece
+    # is folded on its own, else the folded passage is sliced by the raw offsets.
+    same = len(whole) == len(passage)
+
+    def folded(start: int, end: int) -> str:
+        return whole[start:end] if same else fold(passage[start:end])
+
     out = []
     for s_start, s_end in split_sentences(passage):
         clauses = []
         for c_start, c_end in clause_spans(passage[s_start:s_end]):
             start, end = s_start + c_start, s_start + c_end
-            grams = frozenset(_wording(fold_regional(passage[start:end])))
-            clauses.append(_Clause(start, end, grams))
+            clauses.append(_Clause(start, end, frozenset(_wording(folded(start, end)))))
         if clauses:
-            out.append(tuple(clauses))
+            union = frozenset().union(*(c.grams for c in clauses))
+            out.append(_Sentence(s_start, s_end, folded(s_start, s_end), union, tuple(clauses)))
     return tuple(out)
 
 
@@ -127,7 +144,10 @@ def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
         return None
     best: tuple[float, float, int, int, int] | None = None  # coverage, precision, p, s, e
     for p, passage in enumerate(passages):
-        for sentence in _sentences(passage):
+        for whole in _sentences(passage):
+            if grams.isdisjoint(whole.grams):
+                continue
+            sentence = whole.clauses
             for i in range(len(sentence)):
                 union: set[str] = set()
                 for j in range(i, min(i + MAX_RUN, len(sentence))):
@@ -179,10 +199,10 @@ def best_sentence(folded_claim: str, passages: Sequence[str]) -> Region | None:
     supported claim is shown with."""
     best: tuple[float, int, int, int] | None = None
     for p, passage in enumerate(passages):
-        for start, end in split_sentences(passage):
-            score = wording_overlap(folded_claim, fold_regional(passage[start:end]))
+        for sentence in _sentences(passage):
+            score = wording_overlap(folded_claim, sentence.folded)
             if best is None or score > best[0]:
-                best = (score, p, start, end)
+                best = (score, p, sentence.start, sentence.end)
     if best is None:
         return None
     _, p, start, end = best
