@@ -294,6 +294,8 @@ def _rule_edits(sentence: str, tokens: list[_Token], kind: str) -> list[tuple[in
                 # Only a verb that opens its predicate, not one already negated.
                 if not _is_verb(tok) or before in _NEGATION_WORDS or before[-1:] in "不没未":
                     continue
+                if tok.word[0] in "不没未无非":
+                    continue  # 没有+不会 is a double negation, not a flip
             elif tok.word != rule.token:
                 continue
             if kind == "negation" and rule.form.startswith("add") and after in _NEGATION_WORDS:

@@ -514,12 +514,8 @@ def run_rgb(
             continue  # its per-kind rates are in the side-by-side table below
         for kind, rate in result["flag_rate_by_kind"].items():
             label = "false flags" if kind in SUPPORTED_KINDS else "caught"
-            before = results["judges"]["before_i12"].get("flag_rate_by_kind", {}).get(kind)
-            was = (
-                f"  (before issue 12: {before:.3f})"
-                if name == "lexical" and before is not None
-                else ""
-            )
+            old = results["judges"].get("before_i12", {}).get("flag_rate_by_kind", {}).get(kind)
+            was = f"  (before issue 12: {old:.3f})" if name == "lexical" and old is not None else ""
             print_fn(f"  {kind:18s} n={result['n_by_kind'][kind]:4d}  {label} {rate:.3f}{was}")
         misses = Counter(
             e.kind for e, f in zip(examples, flagged, strict=True) if (not f) != e.supported

@@ -239,22 +239,63 @@ class NLIJudge(Judge):
         self._model = model
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        """Entailment of the claim by the source sentences it aligns to (the whole
+        passages, and all of them joined, when it aligns to none); when not supported,
+        the type of the lexical check that fails on it ("unsupported wording" when none
+        does) and its source span."""
         self.load()
         claim = CITATION_MARKER.sub("", sentence).strip()
         if not passages:
-            return Verdict(False, "no passage to check against", 0.0)
-        premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
+            return Verdict(False, "no passage to check against", 0.0, "unsupported wording")
+        premise, span = aligned_span(sentence, passages)
+        if premise:
+            premises = [premise]
+        else:
+            premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
         probs = self._model.predict(
             [(p, claim) for p in premises], apply_softmax=True, show_progress_bar=False
         )
         best = max(range(len(premises)), key=lambda i: float(probs[i][self._entail]))
         p_entail = float(probs[best][self._entail])
         if p_entail >= self.threshold:
-            return Verdict(True, f"entailment {p_entail:.2f}", p_entail)
+            return Verdict(True, f"entailment {p_entail:.2f}", p_entail, "", span)
         extra = ""
         if self._contradict is not None:
             extra = f", contradiction {float(probs[best][self._contradict]):.2f}"
-        return Verdict(False, f"entailment {p_entail:.2f} < {self.threshold}{extra}", p_entail)
+        kind, where = lexical_type(sentence, passages, span)
+        reason = f"entailment {p_entail:.2f} < {self.threshold}{extra}"
+        return Verdict(False, reason, p_entail, kind, where)
+
+
+def aligned_span(sentence: str, passages: Sequence[str]) -> tuple[str, dict | None]:
+    """The source sentences the claim's clauses align to (rag.core.text.align), as the
+    premise text, and the first of them as a span (passage index, offsets, text);
+    ("", None) when the claim aligns to nothing."""
+    from rag.core.text.align import support_regions
+    from rag.core.text.fold import fold
+
+    regions = support_regions(fold(CITATION_MARKER.sub("", sentence)).strip(), passages)
+    if not regions:
+        return "", None
+    text = "\n".join(passages[r.passage][r.start : r.end] for r in regions)
+    first = regions[0]
+    span = {"passage": first.passage, "start": first.start, "end": first.end,
+            "text": passages[first.passage][first.start : first.end]}  # fmt: skip
+    return text, span
+
+
+def lexical_type(
+    sentence: str, passages: Sequence[str], span: dict | None
+) -> tuple[str, dict | None]:
+    """The type and span the lexical checks give an unsupported claim: the type of the
+    check that fails, with the span it failed on; "unsupported wording" and ``span``
+    when every check passes (a model judged it unsupported for reasons of its own)."""
+    from rag.answer.verify import check_claim
+
+    check = check_claim(sentence, passages)
+    if check.supported or not check.type:
+        return "unsupported wording", span
+    return check.type, check.span_json() or span
 
 
 def _id2label(model: Any) -> dict[Any, Any]:
@@ -270,9 +311,15 @@ def _id2label(model: Any) -> dict[Any, Any]:
 LLM_SYSTEM = (
     "You check whether passages support a sentence. Split the SENTENCE into short atomic "
     "claims. For each claim decide if the PASSAGES state it (supported) or not (a claim "
-    "that contradicts the passages or is absent from them is not supported). Compare "
-    "Traditional and Simplified Chinese as the same. Reply with JSON only: "
-    '{"claims": [{"claim": "...", "supported": true, "reason": "..."}]}'
+    "that contradicts the passages or is absent from them is not supported). The "
+    "ALIGNED SOURCE TEXT is where the sentence's wording is found: judge against it "
+    "first. Watch for meaning flips with the same words around them: a negation added "
+    "or dropped, planned or possible stated as done, a degree or scope changed, an "
+    "opposite verb, a name the passages do not give. Compare Traditional and Simplified "
+    "Chinese as the same. For each unsupported claim give its type, one of: negation, "
+    "modality, degree, antonym, entity, number, date, unsupported wording. Reply with "
+    "JSON only: "
+    '{"claims": [{"claim": "...", "supported": true, "type": "", "reason": "..."}]}'
 )
 
 
@@ -321,15 +368,23 @@ class LLMJudge(Judge):
         if not passages:
             return Verdict(False, "no passage to check against", 0.0)
         numbered = "\n\n".join(f"PASSAGE {i}:\n{p}" for i, p in enumerate(passages, 1))
-        claims = parse_claims(self._chat(f"{numbered}\n\nSENTENCE:\n{claim}"))
+        premise, span = aligned_span(sentence, passages)
+        aligned = f"\n\nALIGNED SOURCE TEXT:\n{premise}" if premise else ""
+        claims = parse_claims(self._chat(f"{numbered}{aligned}\n\nSENTENCE:\n{claim}"))
         if not claims:
-            return Verdict(False, "the judge found no claim to verify", 0.0)
+            return Verdict(False, "the judge found no claim to verify", 0.0, "unsupported wording")
         bad = [c for c in claims if not c["supported"]]
         score = 1 - len(bad) / len(claims)
         if bad:
             first = bad[0]
-            return Verdict(False, f"unsupported claim: {first['claim']} ({first['reason']})", score)
-        return Verdict(True, f"all {len(claims)} claims supported", score)
+            kind, where = lexical_type(sentence, passages, span)
+            from rag.answer.checks import TYPES
+
+            if first["type"] in TYPES:
+                kind = first["type"]  # the model's own reading of what is wrong
+            reason = f"unsupported claim: {first['claim']} ({first['reason']})"
+            return Verdict(False, reason, score, kind, where)
+        return Verdict(True, f"all {len(claims)} claims supported", score, "", span)
 
 
 def parse_claims(text: str) -> list[dict[str, Any]]:
@@ -355,6 +410,7 @@ def parse_claims(text: str) -> list[dict[str, Any]]:
                 "claim": str(c.get("claim", "")),
                 "supported": bool(supported),
                 "reason": str(c.get("reason", "")),
+                "type": str(c.get("type") or "").strip().lower(),
             }
         )
     return out

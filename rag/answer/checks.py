@@ -110,6 +110,7 @@ class _Diff:
     ops: tuple[tuple[str, int, int, int, int], ...]  # the non-equal difflib opcodes
     claim_shared: tuple[bool, ...]  # per claim character: inside an equal block
     source_shared: tuple[bool, ...]
+    claim_map: tuple[int, ...]  # per claim character: its source position when shared, else -1
 
 
 def _diff(claim: str, source: str) -> _Diff:
@@ -119,18 +120,22 @@ def _diff(claim: str, source: str) -> _Diff:
     matcher = SequenceMatcher(None, claim, source, autojunk=False)
     claim_shared = [False] * len(claim)
     source_shared = [False] * len(source)
+    claim_map = [-1] * len(claim)
     ops: list[tuple[str, int, int, int, int]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             claim_shared[i1:i2] = [True] * (i2 - i1)
             source_shared[j1:j2] = [True] * (j2 - j1)
+            claim_map[i1:i2] = range(j1, j2)
             continue
         if ops and i1 - ops[-1][2] <= MERGE_GAP and j1 - ops[-1][4] <= MERGE_GAP:
             _, a1, _, b1, _ = ops.pop()
             ops.append(("replace", a1, i2, b1, j2))
         else:
             ops.append((tag, i1, i2, j1, j2))
-    return _Diff(claim, source, tuple(ops), tuple(claim_shared), tuple(source_shared))
+    return _Diff(
+        claim, source, tuple(ops), tuple(claim_shared), tuple(source_shared), tuple(claim_map)
+    )
 
 
 def _in(m: Match, lo: int, hi: int) -> bool:
@@ -163,6 +168,25 @@ def _scope_shared(text: str, shared: Sequence[bool], start: int) -> bool:
             seen += 1
         k += 1
     return False
+
+
+def _anchor(text: str, shared: Sequence[bool], word: Match) -> int | None:
+    """Where a negation word is tied to text both sides share: its first shared
+    character (the 是 of an added 不是, the 未 of 並未 where the other side has 未), or
+    else the first shared character after it, within SCOPE_HEAD characters and before
+    a clause break (spaces, quotes and brackets skipped); None when there is none (the
+    word sits in dropped or rewritten text)."""
+    seen, k = 0, word.start
+    while k < len(text) and seen < SCOPE_HEAD + len(word.form):
+        ch = text[k]
+        if ch in _CLAUSE_END:
+            return None
+        if CJK.match(ch) or ch.isalnum():
+            if shared[k]:
+                return k
+            seen += 1
+        k += 1
+    return None
 
 
 def _scope_start(word: Match, op_end: int) -> int:
@@ -217,6 +241,13 @@ def modality(d: _Diff, continues: bool = False) -> str | None:
         claim_kinds = {m.labels[0] for m in mine}
         source_kinds = {m.labels[0] for m in theirs}
         unsure = [m for m in theirs if m.labels[0] in _UNSURE]
+        hedges = [m for m in theirs if m.labels[0] == "hedge"]
+        if hedges and "future" in claim_kinds and "hedge" not in claim_kinds:
+            word = next(m.form for m in mine if m.labels[0] == "future")
+            return (
+                f"the claim says {word} where the source says {hedges[0].form}: it "
+                "states as decided what the source only reports as planned or possible"
+            )
         if "certain" in claim_kinds and unsure and not claim_kinds & _UNSURE:
             word = next(m.form for m in mine if m.labels[0] == "certain")
             return (
@@ -242,27 +273,48 @@ def modality(d: _Diff, continues: bool = False) -> str | None:
 
 
 def negation(d: _Diff, sources: Sources | None = None) -> str | None:
-    """Why the claim's negation is not the source's (None when it agrees). A negation
-    the claim adds counts when what it governs is shared text, or when it comes with
-    wording the ``sources`` never hold (舉辦城市 -> 舉辦非本)."""
+    """Why the claim's negation is not the source's (None when it agrees).
+
+    Each negation word is tied to the first shared character in or after it (its
+    anchor); at every anchor the claim and the source must have as many negations,
+    counted odd or even (沒有 for 並未 agrees; 並未 dropped or 不 added does not). A negation whose
+    scope is dropped or rewritten text governs nothing the claim says, unless the claim
+    adds it with wording the ``sources`` never hold (舉辦城市 -> 舉辦非本)."""
     lex = lexicon("negation")
-    cm, sm = lex.find(d.claim), lex.find(d.source)
-    for _, i1, i2, j1, j2 in d.ops:
-        mine, theirs = _changed(cm, i1, i2), _changed(sm, j1, j2)
-        if len(mine) % 2 == len(theirs) % 2:
+    counts: dict[int, list] = {}  # source position -> [claim cues, source cues, words]
+    for m in lex.find(d.claim):
+        anchor = _anchor(d.claim, d.claim_shared, m)
+        if anchor is None:
+            new = _new_wording(d, m)
+            if new and sources is not None and not sources.holds(new):
+                return f"the claim adds a negation ({m.form}) the source does not have"
             continue
-        if len(mine) % 2:
-            cue = mine[-1]
-            new = "".join(ch for ch in d.claim[i1:i2] if CJK.match(ch))
-            if _scope_shared(d.claim, d.claim_shared, _scope_start(cue, i2)) or (
-                sources is not None and len(new) > len(cue.form) and not sources.holds(new)
-            ):
-                return f"the claim adds a negation ({cue.form}) the source does not have"
-        else:
-            cue = theirs[-1]
-            if _scope_shared(d.source, d.source_shared, _scope_start(cue, j2)):
-                return f"the claim drops the source's negation ({cue.form})"
+        entry = counts.setdefault(d.claim_map[anchor], [0, 0, "", ""])
+        entry[0] += 1
+        entry[2] = entry[2] or m.form
+    for m in lex.find(d.source):
+        anchor = _anchor(d.source, d.source_shared, m)
+        if anchor is None:
+            continue
+        entry = counts.setdefault(anchor, [0, 0, "", ""])
+        entry[1] += 1
+        entry[3] = entry[3] or m.form
+    for _, (mine, theirs, claim_word, source_word) in sorted(counts.items()):
+        if mine % 2 == theirs % 2:
+            continue
+        if mine % 2:
+            return f"the claim adds a negation ({claim_word}) the source does not have"
+        return f"the claim drops the source's negation ({source_word})"
     return None
+
+
+def _new_wording(d: _Diff, m: Match) -> str:
+    """The Chinese text after a claim's negation word up to the end of the change it
+    sits in, when the word is in a change; "" otherwise."""
+    for _, i1, i2, _, _ in d.ops:
+        if i1 <= m.start < i2 and i2 > m.end:
+            return "".join(ch for ch in d.claim[m.end : i2] if CJK.match(ch))
+    return ""
 
 
 @lru_cache(maxsize=1)

@@ -49,8 +49,12 @@ class ClausePair:
     coverage: float  # share of the claim clause's wording found in the region
 
 
+_END = "。！？!?；;…."
+
+
 def clause_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the clauses of ``text`` (breaks left out, whitespace stripped)."""
+    """(start, end) of the clauses of ``text`` (breaks, end punctuation and whitespace
+    left out)."""
     spans, start = [], 0
     for m in _CLAUSE_BREAK.finditer(text):
         spans.append((start, m.start()))
@@ -60,7 +64,7 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     for s, e in spans:
         while s < e and text[s].isspace():
             s += 1
-        while e > s and text[e - 1].isspace():
+        while e > s and (text[e - 1].isspace() or text[e - 1] in _END):
             e -= 1
         if s < e:
             out.append((s, e))
@@ -68,22 +72,19 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 
 
 def claim_clauses(folded: str) -> list[str]:
-    """The clauses of a folded claim, a very short one joined to the next."""
-    out: list[str] = []
-    carry = ""
+    """The clauses of a folded claim, a very short one joined to the next (to the one
+    before when it is last), with the break between them as the claim writes it."""
+    kept: list[tuple[int, int]] = []
+    start: int | None = None
     for s, e in clause_spans(folded):
-        piece = carry + folded[s:e]
-        if len(piece) < MIN_CLAUSE:
-            carry = piece
-            continue
-        out.append(piece)
-        carry = ""
-    if carry:
-        if out:
-            out[-1] += carry
-        else:
-            out.append(carry)
-    return out
+        start = s if start is None else start
+        if e - start >= MIN_CLAUSE:
+            kept.append((start, e))
+            start = None
+    if start is not None:  # a short last clause
+        end = clause_spans(folded)[-1][1]
+        kept = kept[:-1] + [(kept[-1][0] if kept else start, end)]
+    return [folded[s:e] for s, e in kept]
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,16 @@ def _sentences(passage: str) -> tuple[_Sentence, ...]:
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+# A number counts for less than a word when aligning: the region about the same thing
+# is the one to judge a changed value against (乙廠產量120 aligns to 乙廠產量80, not to
+# 甲廠產量120), yet a number still tells two regions with the same words apart.
+NUMBER_WEIGHT = 0.5
+
+
+def _weight(grams: set[str] | frozenset[str]) -> float:
+    return sum(NUMBER_WEIGHT if g[:1].isdigit() else 1.0 for g in grams)
+
+
 def _wording(folded: str) -> set[str]:
     """What aligns a clause: its Chinese bigrams, Latin words and numbers (增長15% finds
     the clause with 15, not another 增長)."""
@@ -142,6 +153,7 @@ def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
     grams = _wording(clause)
     if not grams:
         return None
+    total = _weight(grams)
     best: tuple[float, float, int, int, int] | None = None  # coverage, precision, p, s, e
     for p, passage in enumerate(passages):
         for whole in _sentences(passage):
@@ -152,12 +164,13 @@ def align_clause(clause: str, passages: Sequence[str]) -> ClausePair | None:
                 union: set[str] = set()
                 for j in range(i, min(i + MAX_RUN, len(sentence))):
                     union |= sentence[j].grams
-                    hit = len(grams & union)
-                    if not hit:
+                    shared = grams & union
+                    if not shared:
                         continue
+                    hit = _weight(shared)
                     key = (
-                        hit / len(grams),
-                        hit / len(union),
+                        hit / total,
+                        len(shared) / len(union),
                         p,
                         sentence[i].start,
                         sentence[j].end,
@@ -207,3 +220,18 @@ def best_sentence(folded_claim: str, passages: Sequence[str]) -> Region | None:
         return None
     _, p, start, end = best
     return Region(p, start, end, fold_regional(passages[p][start:end]))
+
+
+def support_regions(folded_claim: str, passages: Sequence[str]) -> list[Region]:
+    """The source sentences that hold the claim's aligned clauses, in passage order and
+    without repeats: the premise an NLI or LLM judge reads instead of whole passages."""
+    found: dict[tuple[int, int, int], None] = {}
+    for pair in align(folded_claim, passages):
+        region = pair.region
+        for sentence in _sentences(passages[region.passage]):
+            if sentence.start <= region.start < sentence.end:
+                found[(region.passage, sentence.start, sentence.end)] = None
+    return [
+        Region(p, start, end, fold_regional(passages[p][start:end]))
+        for p, start, end in sorted(found)
+    ]

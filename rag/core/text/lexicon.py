@@ -119,7 +119,8 @@ def _alternation(forms: list[str]) -> str:
     if zh:
         parts.append(_trie(zh))
     if en:
-        parts.append(rf"\b(?:{_trie(en)})\b")
+        # Not \b: a Chinese character is a word character, so 在facebook上 has none.
+        parts.append(rf"(?<![a-z0-9])(?:{_trie(en)})(?![a-z0-9])")
     return "|".join(parts)
 
 
