@@ -685,8 +685,8 @@ def build(seed: int = SEED, shared: Path = data.SHARED, scale: float = 1.0) -> l
         made = [(s, False, kind, form) for s, kind, form in perturb(src, pools, rng)]
         made += [(s, True, "paraphrase", form) for s, form in paraphrase(src, rng)]
         for sentence, supported, kind, form in made:
-            if (sentence, src.passage) in seen:
-                continue
+            if (sentence, src.passage) in seen or (supported and sentence in src.passage):
+                continue  # a repeat, or a "paraphrase" that is a verbatim copy after all
             seen.add((sentence, src.passage))
             ident = f"{src.corpus}:{_key(src.article)[:8]}:{_key(src.sentence)[:8]}:{kind}:{form}"
             items.append(

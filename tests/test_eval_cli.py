@@ -223,6 +223,24 @@ def test_rag_judge_round_trip() -> None:
     assert out[2]["error"].startswith("line 3")
 
 
+def test_rag_judge_json_names_the_type_and_the_source_span() -> None:
+    """Each sentence: supported, type (of the failed check) and the source span it was
+    judged against, with its context number (issue 12)."""
+    source = "星海公司董事會昨天表示，公司並未裁員，並將在南港擴建工廠。"
+    answer = "星海公司已裁員。[2] 星海公司將在南港擴建工廠。[2]"
+    line = json.dumps({"answer": answer, "contexts": ["無關的段落。", source]}, ensure_ascii=False)
+    proc = run_judge([line], "--json")
+    assert proc.returncode == 0, proc.stderr
+    flipped, kept = json.loads(proc.stdout)["sentences"]
+    assert flipped["supported"] is False and flipped["type"] == "negation"
+    span = flipped["span"]
+    assert span["context"] == 2 and source[span["start"] : span["end"]] == span["text"]
+    assert "並未裁員" in span["text"]
+    assert kept["supported"] is True and kept["type"] == "" and kept["span"]["context"] == 2
+    plain = run_judge([line])  # the text output names the type and quotes the source
+    assert "negation:" in plain.stdout and "source [2]:" in plain.stdout
+
+
 def test_eval_set_without_evidence_field(store, tmp_path: Path, capsys) -> None:
     db, _ = store
     qset = tmp_path / "no_evidence.jsonl"
