@@ -412,7 +412,8 @@ def run_faithfulness(
             f"{held['now']['n'][kind]:6d}"
         )
     for key, label in (("precision", "precision (all)"), ("type_agreement", "type named right")):
-        was = f"{before[key]:16.3f}" if before else f"{'–':>16s}"
+        # The judge before issue 12 named no types.
+        was = f"{before[key]:16.3f}" if before and key == "precision" else f"{'–':>16s}"
         print_fn(f"  {label:21s} {was} {held['now'][key]:10.3f}")
     print_fn(
         f"  false flags on {held['now']['paraphrases']} paraphrases: "

@@ -86,12 +86,6 @@ class VerifiedAnswer:
     unsupported: list[str] = field(default_factory=list)  # claims no cited source backs
 
 
-def negated(text: str) -> bool:
-    """Whether folded ``text`` holds a negation word (negation lexicon; compounds such
-    as 不惜, 不斷, 無論 do not count)."""
-    return bool(lexicon("negation").find(text))
-
-
 def best_span(claim: str, passage: str) -> tuple[int, int]:
     """Offsets of the passage sentence that best matches ``claim`` (raw text)."""
     region = best_sentence(fold(claim), [passage])
