@@ -168,10 +168,10 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
     """Do ``passages`` (taken together) support the claim ``sentence``?"""
     plain = fold(CITATION_MARKER.sub("", sentence)).strip()  # names, alignment
     claim = fold_regional(plain)  # facts and wording, compared with regional wording one
-    passages = [p for p in passages if p]
+    passages = list(passages)  # spans index into them as given, empty ones included
     if not claim:
         return ClaimCheck(True, "empty claim")
-    if not passages:
+    if not any(passages):
         return ClaimCheck(False, "no passage to check against", "unsupported wording")
     sources = checks.Sources.of(passages)
     source = sources.text
