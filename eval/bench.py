@@ -23,6 +23,8 @@ SECTIONS: list[tuple[str, str, Callable[[object], object]]] = [
     ("Judges: precision/recall at catching unsupported sentences", "eval.judge_quality",
      lambda m: m.run()),
     ("Eval: this project vs the LangChain tutorial pipeline", "eval.compare", lambda m: m.run()),
+    ("Scale: growth curve at 10k/50k/210k chunks (1M: RAG_BENCH_MILLION=1), vs LangChain",
+     "eval.bench_scale", lambda m: m.run()),
 ]  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Benchmark of the offline answerer (extractive answer + calibrated refusal) on RGB zh.
 
-Two stores, each one corpus searched with the product's plain BM25 (rag.retrieval.lexical: folded
+Two stores, each one corpus searched with the product's plain BM25 (rag.core.lexical: folded
 character bigrams and whole ASCII words; no dense search, no rescoring; top 5), so the
 answerer is measured on weaker candidates than the product gives it:
 - full: all positive and negative passages of the 300 questions. Reports answer
@@ -29,7 +29,7 @@ class PassageIndex:
     """BM25 over the passages (the product's lexical index); enough to make candidates."""
 
     def __init__(self, passages: Sequence[str]) -> None:
-        from rag.retrieval.lexical import LexicalIndex
+        from rag.core.lexical import LexicalIndex
 
         self.passages = list(passages)
         self.index = LexicalIndex.build([str(i) for i in range(len(self.passages))], self.passages)

@@ -127,12 +127,12 @@ def build_store(jsonl: Path, db: Path) -> tuple[Settings, dict[str, Any]]:
 
 
 def open_assistant(settings: Settings):  # type: ignore[no-untyped-def]  # -> Assistant
-    """An Assistant over the store, its chunk table loaded; (assistant, load seconds)."""
+    """An Assistant over the store, its lexical index opened; (assistant, load seconds)."""
     from rag.assistant import Assistant
 
     assistant = Assistant(settings)
     started = time.perf_counter()
-    _ = assistant.retriever.table  # the first search would load it: keep that apart
+    assistant.retriever.refresh()  # the first search would open it: keep that apart
     return assistant, time.perf_counter() - started
 
 
@@ -477,10 +477,10 @@ def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # t
 
     retriever = assistant.retriever
     store = retriever.store
-    lexical = retriever.table.lexical
+    lexical = retriever.refresh()
     vectors = [store.embedder.embed_query(q).astype(np.float32).tolist() for q in questions]
     parts: dict[str, Callable[[Any], Any]] = {
-        "table_check": lambda _: retriever.table,  # the store-changed check on every search
+        "table_check": lambda _: retriever.refresh(),  # the store-changed check, every search
         "embed_query": store.embedder.embed_query,
         "chroma_count": lambda _: store.chunks.count(),  # dense_search counts first
         "chroma_query": lambda v: store.chunks.query(
@@ -552,7 +552,7 @@ def print_scale(name: str, out: dict[str, Any], print_fn: Print = print) -> None
     store, lc = out["store"], out["langchain"]
     print_fn(
         f"[{name}] ours: {store['documents']} docs, {store['chunks']} chunks, ingest "
-        f"{store['ingest_s']} s ({store['chunks_per_s']} chunks/s), chunk table load "
+        f"{store['ingest_s']} s ({store['chunks_per_s']} chunks/s), index open "
         f"{store['table_load_s']} s; LangChain: {lc['store']['chunks']} chunks, ingest "
         f"{lc['store']['ingest_s']} s"
     )

@@ -36,7 +36,7 @@ class Retriever:
 
     def __init__(self, texts: list[str]) -> None:
         from rag.core.embed import HashEmbedder
-        from rag.retrieval.lexical import LexicalIndex
+        from rag.core.lexical import LexicalIndex
 
         self.texts = texts
         self.ids = [str(i) for i in range(len(texts))]
@@ -55,14 +55,14 @@ class Retriever:
         return self.vectors @ self.embedder.embed_query(q)
 
     def dense(self, q: str, k: int) -> list[int]:
-        from rag.retrieval.lexical import top_k
+        from rag.core.lexical import top_k
 
         return [int(i) for i in top_k(self.dense_scores(q), k)]
 
     def fused(self, q: str, k: int, rerank: bool = True, weights=None) -> list[int]:
+        from rag.core.lexical import top_k
         from rag.retrieval.fusion import rrf
         from rag.retrieval.hybrid import FIRST_STAGE, POOL
-        from rag.retrieval.lexical import top_k
         from rag.retrieval.passage_rank import Candidate, Weights, rescore
 
         # The product's first stage and pool sizes (rag.retrieval.hybrid), over in-memory vectors.

@@ -64,12 +64,22 @@ def near_duplicates(
     ``other_id`` may be another new document or an old one; each pair is listed once.
     A band shared by very many documents is boilerplate, not syndication: skipped.
     """
+    if not new:
+        return []
     rows = NUM_HASHES // BANDS
+
+    def bands(sig: np.ndarray) -> list[tuple[int, bytes]]:
+        return [(b, sig[b * rows : (b + 1) * rows].tobytes()) for b in range(BANDS)]
+
+    # Buckets only for the new documents' bands: an old document joins one only if it
+    # shares that band, so a run costs O(new + old) band lookups, never all pairs.
+    wanted = {key for sig in new.values() for key in bands(sig)}
     buckets: dict[tuple[int, bytes], list[str]] = defaultdict(list)
     everything = {**old, **new}
     for doc_id, sig in everything.items():
-        for band in range(BANDS):
-            buckets[(band, sig[band * rows : (band + 1) * rows].tobytes())].append(doc_id)
+        for key in bands(sig):
+            if key in wanted:
+                buckets[key].append(doc_id)
     seen: set[tuple[str, str]] = set()
     pairs: list[tuple[str, str, float]] = []
     for members in buckets.values():

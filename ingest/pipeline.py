@@ -13,6 +13,7 @@ stored identity is an update (that is how corrected articles arrive).
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -24,9 +25,12 @@ from ingest.chunk import chunk_article
 from ingest.models import Article, CleanedPage, RawDocument
 from ingest.readers import Failure, read_raw_documents
 from rag.core.config import Settings
+from rag.core.lexstore import LexicalStore
 from rag.core.lock import OnWait
-from rag.core.store import DocRecord, Store, StoreError
+from rag.core.store import DocRecord, Store, StoreError, chunk_metadata
 from rag.core.types import Chunk
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -461,12 +465,27 @@ def _store_batch(
         )
         for (article, _, sig), chunks in zip(batch, chunks_by_doc, strict=True)
     ]
+    before = store.generation()
     journal = store.begin([(r.doc_id, r.version) for r in records])
     flat = [c for chunks in chunks_by_doc for c in chunks]
     vectors = store.embedder.embed_documents([_embed_text(c) for c in flat])
     store.write_chunks(flat, vectors)
     replaced = [article.doc_id for article, old, _ in batch if old is not None]
-    store.commit(journal, records, replaced)
+    # The batch's lexical segment is written before the commit but named by no manifest
+    # until after it: a killed run leaves the index at the last commit. The update lock
+    # spans commit and manifest, so a reader seeing the new generation waits for it.
+    lexical = LexicalStore.of(settings)
+    segment = lexical.prepare([(c.chunk_id, c.text, chunk_metadata(c)) for c in flat])
+    with lexical.locked():
+        try:
+            store.commit(journal, records, replaced)
+        except BaseException:
+            lexical.discard(segment)
+            raise
+        try:
+            lexical.publish([segment], replaced, store.generation(), expect=before, store=store)
+        except Exception as exc:  # noqa: BLE001  (a cache: readers catch up from the store)
+            log.warning("lexical index not updated (%s); readers will catch up", exc)
 
 
 def _embed_text(chunk: Chunk) -> str:

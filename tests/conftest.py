@@ -37,7 +37,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """URL of a real `chroma run` server on a free local port, stopped afterwards."""
-    from ui.serve import free_port
+    from rag.core.net import free_port
 
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.retrieval.lexical import LexicalIndex, _code_points, _keys, query_keys, tokenize
+from rag.core.lexical import LexicalIndex, _code_points, _keys, query_keys, tokenize
 from tests.shared_data import need
 
 pytestmark = pytest.mark.unit
@@ -98,7 +98,7 @@ def test_scores_match_bm25s_on_the_same_tokens():
     import bm25s
     import numpy as np
 
-    from rag.retrieval.lexical import LexicalIndex, tokenize
+    from rag.core.lexical import LexicalIndex, tokenize
 
     texts = [
         "輝達晶片出口受到新的管制，企業需要申請。",

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from rag.core.config import Settings
+from rag.core.net import free_port
 from rag.core.store import Store
 from tests.synth import write_jsonl
 from tests.test_ingest import _consistent
-from ui.serve import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -82,12 +82,13 @@ def test_ingest_into_a_chroma_server(tmp_path, chroma_server):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write_jsonl(corpus / "a.jsonl", range(30))
-    args = _ingest_cmd(corpus, "--chroma-url", chroma_server)
+    local = tmp_path / "local"  # --db: with a server, only the lexical index is local
+    args = _ingest_cmd(corpus, "--chroma-url", chroma_server, "--db", str(local))
     first = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert (report["added"], report["documents"]) == (30, 30)
-    assert not (tmp_path / ".rag").exists()
+    assert [p.name for p in local.iterdir()] == ["lexical"]
 
     again = json.loads(subprocess.run(args, capture_output=True, text=True, timeout=300).stdout)
     assert (again["added"], again["unchanged"], again["chunks"]) == (0, 30, report["chunks"])

@@ -291,11 +291,11 @@ def test_a_long_lived_reader_sees_another_process_s_new_vectors(tmp_path):
     settings = Settings.from_env({}, db=db)
     retriever = HybridRetriever.open(settings)
     store = retriever.store
-    _ = retriever.table
+    retriever.refresh()
     before = store.count_chunks()
     assert len(store.dense_search(store.embedder.embed_query("監管"), k=before)) >= before * 0.99
     assert Run(tmp_path, _ingest_args(b, db=db)).finish()[0] == 0
-    _ = retriever.table  # notices the new generation
+    retriever.refresh()  # notices the new generation
     after = store.count_chunks()
     assert after > before * 1.5
     found = len(store.dense_search(store.embedder.embed_query("監管"), k=after))

@@ -91,27 +91,30 @@ class Services:
         return self.assistant.retriever.store  # type: ignore[return-value]
 
     def refresh(self) -> None:
-        """Reload the chunk table if the store changed (the retriever locks the reload).
+        """Open the new lexical snapshot if the store changed (the retriever locks it).
         Searching does this too; called after a write so the next status is current."""
-        _ = self.assistant.retriever.table
+        self.assistant.retriever.refresh()
 
     def hold_reads(self) -> None:
-        """Keep answering from the loaded table while a job in another process writes."""
+        """Keep answering from the open snapshot while a job in another process writes:
+        following each committed batch would reload embedded Chroma's vector index."""
         self.store.held = self.store.generation()
 
     def reopen(self) -> list[DocRecord]:
-        """After a job: a retriever whose table is loaded here, then swapped in; the
+        """After a job: a retriever whose view is opened here, then swapped in; the
         stored records. Questions meanwhile use the old one: none waits for the reload
-        (a 9.7 s stall after a 19 MB upload when the table was reloaded in place)."""
+        (a 9.7 s stall after a 19 MB upload when the table was reloaded in place; the
+        lexical side is now a cheap snapshot open, the vector index reload is not)."""
         old = self.assistant.retriever
         try:
             # A shallow copy shares what does not depend on the store's contents (the
             # settings, a loaded reranker). Its store holds nothing, so it sees the
-            # job's generation: loading the table follows the other process's writes
-            # (Store.follow reloads embedded Chroma's vector index) and reads the table.
+            # job's generation: refreshing follows the other process's writes
+            # (Store.follow reloads embedded Chroma's vector index) and opens the
+            # lexical snapshot the job published.
             fresh = copy.copy(old)
             fresh.store = ReaderStore.over(old.store)
-            _ = fresh.table
+            fresh.refresh()
             self.assistant.retriever = fresh
         finally:
             self.store.held = None  # never left answering from a snapshot for good

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.core.config import Settings, apply_offline_env
+from rag.core.net import free_port
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -46,12 +46,6 @@ def check_bind(host: str, auth: tuple[str, str] | None) -> None:
             f"refusing to serve on {host} without a login: anyone on the network could "
             "use it. Pass --auth user:password (or set RAG_AUTH), or bind 127.0.0.1."
         )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -51,6 +51,14 @@ class Embedder(Protocol):
 
 @functools.lru_cache(maxsize=1)
 def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(fold, word) over the BMP (built once, then from the cache: rag.core.tables)."""
+    from rag.core.tables import cached
+
+    fold, word = cached("embed-bmp", _build_bmp_tables)
+    return fold, word
+
+
+def _build_bmp_tables() -> tuple[np.ndarray, np.ndarray]:
     """(fold, word) over the BMP: each character's NFKC + lowercase form where that is one
     character (else itself), and whether the folded character is a letter or digit."""
     fold = np.arange(0x10000, dtype=np.int64)

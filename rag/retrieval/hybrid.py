@@ -4,17 +4,16 @@ question-aware second stage (and a cross-encoder when one is configured)."""
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.core.config import Settings
+from rag.core.lexstore import LexicalSnapshot, LexicalStore
 from rag.core.store import Store
 from rag.core.text.fold import variants
 from rag.core.types import Hit
@@ -65,64 +64,18 @@ def _day(iso: str) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-class ChunkTable:
-    """The committed chunks held in memory: ids, texts, metadata, and the lexical index
-    derived from them. Rebuilt from Chroma alone when the store changes."""
-
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict[str, Any]], lexical):  # type: ignore[no-untyped-def]
-        self.ids = ids
-        self.texts = texts
-        self.metas = metas
-        self.lexical = lexical
-        self.row = {cid: i for i, cid in enumerate(ids)}
-
-    @classmethod
-    def load(cls, store: Store, cache_dir: Path | None) -> ChunkTable:
-        """Chunks from the store; the lexical index from the cache when it matches."""
-        from rag.retrieval.lexical import LexicalIndex
-
-        fingerprint = store.fingerprint()
-        ids, texts, metas = [], [], []
-        for cid, text, meta in store.iter_chunks():
-            ids.append(cid)
-            texts.append(text)
-            metas.append(meta)
-        path = cache_dir / fingerprint if cache_dir else None
-        lexical = None
-        if path and (path / "bm25.json").exists():
-            try:
-                lexical = LexicalIndex.load(path)
-                if lexical.ids != ids:
-                    lexical = None
-            except (OSError, ValueError) as exc:
-                log.warning("rebuilding the lexical index (%s)", exc)
-                lexical = None
-        if lexical is None:
-            lexical = LexicalIndex.build(
-                ids, [lexical_text(t, m) for t, m in zip(texts, metas, strict=True)]
-            )
-            if path:
-                if cache_dir and cache_dir.exists():
-                    shutil.rmtree(cache_dir, ignore_errors=True)  # older fingerprints
-                lexical.save(path)
-        return cls(ids, texts, metas, lexical)
-
-
-def lexical_text(text: str, meta: dict[str, Any]) -> str:
-    """What BM25 sees of a chunk: the article title too, unless the text starts with it."""
-    title = str(meta.get("title") or "")
-    if not title or text.startswith(title.rstrip("…")):
-        return text
-    return f"{title}\n{text}"
-
-
 class HybridRetriever:
-    """Dense + lexical retrieval with fusion and a second stage; keeps indexes loaded."""
+    """Dense + lexical retrieval with fusion and a second stage.
+
+    The lexical side is the on-disk index (``rag.core.lexstore``), mapped, not read:
+    opening it costs the same at 10 chunks and at a million. Passage text and metadata
+    come from Chroma by id, for the fused candidates only."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self._table: ChunkTable | None = None
+        self._lexical = LexicalStore.of(settings)
+        self._index: LexicalSnapshot | None = None
         self._generation = ""
         self._reload = threading.Lock()  # sessions share one retriever (UI, batch)
         self._reranker = None
@@ -137,18 +90,23 @@ class HybridRetriever:
         return cls(Store.open(settings, create=create), settings)
 
     @property
-    def table(self) -> ChunkTable:
-        """The chunk table, reloaded when the store changed since the last look."""
+    def index(self) -> LexicalSnapshot | None:
+        """The lexical snapshot last opened by ``refresh`` (None before the first)."""
+        return self._index
+
+    def refresh(self) -> LexicalSnapshot:
+        """Open the lexical snapshot of the store's current generation if the store
+        changed since the last look (and make dense search follow another process's
+        writes). Cheap when nothing changed: one generation read."""
         generation = self.store.generation()
-        if self._table is None or generation != self._generation:
+        if self._index is None or generation != self._generation:
             with self._reload:
-                if self._table is None or generation != self._generation:
-                    if self._table is not None:  # a write since: see it in dense search too
+                if self._index is None or generation != self._generation:
+                    if self._index is not None:  # a write since: see it in dense search too
                         self.store.follow(generation)
-                    cache = Path(self.settings.db) / "lexical" / self.settings.collection
-                    self._table = ChunkTable.load(self.store, cache)
+                    self._index = self._lexical.current(self.store)
                     self._generation = generation
-        return self._table
+        return self._index
 
     def describe(self) -> str:
         parts = ["hybrid: dense + BM25 (RRF)", "question-aware rescoring"]
@@ -165,11 +123,9 @@ class HybridRetriever:
     ) -> list[Hit]:
         """The ``k`` best passages for ``query`` (and its translations), best first."""
         from rag.retrieval.fusion import rrf
-        from rag.retrieval.lexical import top_k
-        from rag.retrieval.passage_rank import Candidate, rescore
 
-        table = self.table
-        if not table.ids or not query.strip():
+        index = self.refresh()
+        if not len(index) or not query.strip():
             return []
         filters = filters or Filters()
         extra = [q for q in extra_queries if q and q.strip()]
@@ -177,74 +133,122 @@ class HybridRetriever:
         # little difference between them, so they get no dense search of their own.
         queries = [query, *variants(query)[1:], *extra]
         dense_queries = {query, *extra}
-        mask = None
-        if filters:
-            mask = np.array([filters.accepts(m) for m in table.metas], dtype=bool)
+        mask = _filter_mask(index, filters)
         rankings: list[list[str]] = []
-        lexical_scores = np.zeros(len(table.ids), dtype=np.float32)
+        lexical_scores = np.zeros(index.total, dtype=np.float32)
         dense_scores: dict[str, float] = {}
+        rows: dict[str, int] = {}  # chunk id -> index row, for every ranked chunk
         for q in queries:
-            scores = table.lexical.scores(q)
-            if mask is not None:
-                scores = np.where(mask, scores, 0.0)
+            ranking, scores = _lexical_ranking(index, q, mask, rows)
             lexical_scores = np.maximum(lexical_scores, scores)
-            top = top_k(scores, FIRST_STAGE)
-            rankings.append([table.ids[i] for i in top if scores[i] > 0])
-            if q not in dense_queries:
-                continue
-            vector = self.store.embedder.embed_query(q)
-            dense = [
-                (cid, score)
-                for cid, score, _, _ in self.store.dense_search(
-                    vector, FIRST_STAGE, filters.chroma_where()
-                )
-                if cid in table.row  # only committed chunks
-            ]
-            rankings.append([cid for cid, _ in dense])
-            for cid, score in dense:
-                dense_scores[cid] = max(score, dense_scores.get(cid, -1.0))
-        fused = rrf(rankings)[:POOL]
+            rankings.append(ranking)
+            if q in dense_queries:
+                dense = self._dense_ranking(index, q, filters, rows)
+                rankings.append([cid for cid, _ in dense])
+                for cid, score in dense:
+                    dense_scores[cid] = max(score, dense_scores.get(cid, -1.0))
+        fused = [cid for cid, _ in rrf(rankings)[:POOL]]
         if not fused:
             return []
-        candidates = [
-            Candidate(
-                chunk_id=cid,
-                text=table.texts[table.row[cid]],
-                lexical=float(lexical_scores[table.row[cid]]),
-                dense=dense_scores.get(cid, 0.0),
-            )
-            for cid, _ in fused
-        ]
-        ranked = rescore(query, candidates, table.lexical.term_idf)
-        if self._reranker is not None:
-            top = [cid for cid, _ in ranked[: max(k * 3, 10)]]
-            ce = self._reranker.score(query, [table.texts[table.row[c]] for c in top])
-            ranked = sorted(zip(top, (float(s) for s in ce), strict=True), key=lambda x: -x[1])
+        passages = self.store.get_chunks(fused)
+        lexical = {cid: float(lexical_scores[rows[cid]]) for cid in fused}
+        ranked = self._rank(query, index, fused, passages, lexical, dense_scores, k)
         return [
-            self._hit(table, cid, score, rank, lexical_scores, dense_scores)
+            _hit(cid, passages[cid], score, rank, lexical[cid], dense_scores.get(cid))
             for rank, (cid, score) in enumerate(ranked[:k], start=1)
         ]
 
-    def _hit(
-        self, table: ChunkTable, cid: str, score: float, rank: int, lexical_scores, dense_scores
-    ) -> Hit:  # type: ignore[no-untyped-def]
-        row = table.row[cid]
-        meta = table.metas[row]
-        return Hit(
-            chunk_id=cid,
-            doc_id=str(meta.get("doc_id", "")),
-            text=table.texts[row],
-            title=str(meta.get("title", "")),
-            published=meta.get("published"),
-            source=meta.get("source"),
-            url=meta.get("url"),
-            start=int(meta.get("start", 0)),
-            end=int(meta.get("end", 0)),
-            score=float(score),
-            dense_score=dense_scores.get(cid),
-            lexical_score=float(lexical_scores[row]),
-            rank=rank,
-        )
+    def _dense_ranking(
+        self, index: LexicalSnapshot, query: str, filters: Filters, rows: dict[str, int]
+    ) -> list[tuple[str, float]]:
+        """Dense (chunk_id, cosine) for ``query``, best first, committed chunks only (a
+        running write's chunks are in Chroma before their commit, not in the index)."""
+        vector = self.store.embedder.embed_query(query)
+        found = self.store.dense_search(vector, FIRST_STAGE, filters.chroma_where())
+        rows.update(index.rows_of([cid for cid, _, _, _ in found]))
+        return [(cid, score) for cid, score, _, _ in found if cid in rows]
+
+    def _rank(
+        self,
+        query: str,
+        index: LexicalSnapshot,
+        fused: list[str],
+        passages: dict[str, tuple[str, dict[str, Any]]],
+        lexical: dict[str, float],
+        dense_scores: dict[str, float],
+        k: int,
+    ) -> list[tuple[str, float]]:
+        """The second stage: question-aware rescoring, then the cross-encoder if any."""
+        from rag.retrieval.passage_rank import Candidate, rescore
+
+        candidates = [
+            Candidate(
+                chunk_id=cid,
+                text=passages[cid][0],
+                lexical=lexical[cid],
+                dense=dense_scores.get(cid, 0.0),
+            )
+            for cid in fused
+        ]
+        ranked = rescore(query, candidates, index.term_idf)
+        if self._reranker is None:
+            return ranked
+        top = [cid for cid, _ in ranked[: max(k * 3, 10)]]
+        ce = self._reranker.score(query, [passages[c][0] for c in top])
+        return sorted(zip(top, (float(s) for s in ce), strict=True), key=lambda x: -x[1])
+
+
+def _filter_mask(index: LexicalSnapshot, filters: Filters) -> np.ndarray | None:
+    """Rows the filters accept (from the index's day and outlet columns), or None."""
+    if not filters:
+        return None
+    return index.column_mask(
+        _day(filters.since) if filters.since else None,
+        _day(filters.until) if filters.until else None,
+        filters.sources,
+    )
+
+
+def _lexical_ranking(
+    index: LexicalSnapshot, query: str, mask: np.ndarray | None, rows: dict[str, int]
+) -> tuple[list[str], np.ndarray]:
+    """The FIRST_STAGE best chunk ids for ``query`` by BM25 (filtered), and every row's
+    score; records the row of each ranked id in ``rows``."""
+    from rag.core.lexical import top_k
+
+    scores = index.scores(query)
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0)
+    top = [int(i) for i in top_k(scores, FIRST_STAGE) if scores[i] > 0]
+    ids = index.ids_of(top)
+    rows.update(zip(ids, top, strict=True))
+    return ids, scores
+
+
+def _hit(
+    cid: str,
+    passage: tuple[str, dict[str, Any]],
+    score: float,
+    rank: int,
+    lexical: float,
+    dense: float | None,
+) -> Hit:
+    text, meta = passage
+    return Hit(
+        chunk_id=cid,
+        doc_id=str(meta.get("doc_id", "")),
+        text=text,
+        title=str(meta.get("title", "")),
+        published=meta.get("published"),
+        source=meta.get("source"),
+        url=meta.get("url"),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        score=float(score),
+        dense_score=dense,
+        lexical_score=lexical,
+        rank=rank,
+    )
 
 
 def as_langchain_retriever(retriever: HybridRetriever, k: int = 5, filters: Filters | None = None):  # type: ignore[no-untyped-def]

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.analysis.query import QueryInfo, analyze, date_in, extract_facts, latin_in
+from rag.core.lexical import tokenize
 from rag.core.text.dates import DATE_CUE, YEAR, YEAR_CUE
 from rag.core.text.fold import fold
 from rag.core.text.words import CN_NONZERO_NUMERALS, MEASURE_WORDS_AMOUNT
-from rag.retrieval.lexical import tokenize
 
 # Question wording that says what is asked, not what a passage contains.
 _ASKING = re.compile(

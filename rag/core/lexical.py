@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.core.tables import cached
 from rag.core.text.fold import to_simplified
 
 _HAN, _WORD = 1, 2  # character classes; 0 is a separator
@@ -37,6 +38,17 @@ FORMAT = "newsrag-bm25-v1"
 
 @lru_cache(maxsize=1)
 def _fold_table() -> np.ndarray:
+    """``fold()`` of every BMP character on its own (built once, then from the cache)."""
+    return cached("lexical-fold", _build_fold_table)[0]
+
+
+@lru_cache(maxsize=1)
+def _char_classes() -> np.ndarray:
+    """Class of every BMP code point (built once, then from the cache)."""
+    return cached("lexical-classes", _build_char_classes)[0]
+
+
+def _build_fold_table() -> tuple[np.ndarray]:
     """``fold()`` of every BMP character on its own, where it gives one character.
 
     Folding a whole corpus with NFKC and OpenCC costs seconds per 10M characters; a
@@ -52,11 +64,10 @@ def _fold_table() -> np.ndarray:
     for cp, (before, after) in enumerate(zip(nfkc, simplified, strict=True)):
         if cp not in skip:
             table[cp] = ord(after) if len(after) == 1 and after != _SEP else ord(before)
-    return table
+    return (table,)
 
 
-@lru_cache(maxsize=1)
-def _char_classes() -> np.ndarray:
+def _build_char_classes() -> tuple[np.ndarray]:
     """Class of every BMP code point: Han-like (bigrammed), word (kept whole) or 0."""
     table = np.zeros(0x10000, dtype=np.uint8)
     for cp in range(0x10000):
@@ -70,7 +81,7 @@ def _char_classes() -> np.ndarray:
         (0xF900, 0xFAFF),  # CJK compatibility ideographs
     ):
         table[lo : hi + 1] = _HAN
-    return table
+    return (table,)
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -184,6 +195,56 @@ def _corpus_keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return keys, np.searchsorted(seps, pos)
 
 
+def postings(
+    texts: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Term-major postings of ``texts``: (vocab, indptr, docs, tf, doc_len).
+
+    ``vocab`` holds the sorted token keys; the postings of ``vocab[i]`` are
+    ``docs[indptr[i]:indptr[i+1]]`` (int32 text numbers, ascending) with their term
+    frequencies ``tf`` (float32); ``doc_len`` is each text's token count (float32).
+    """
+    n_docs = len(texts)
+    if n_docs >= _MAX_DOCS:
+        raise ValueError(f"at most {_MAX_DOCS - 1} chunks per index")
+    keys, doc = _corpus_keys(texts) if texts else (np.zeros(0, np.int64),) * 2
+    doc_len = np.bincount(doc, minlength=n_docs).astype(np.float32)
+    # One sort orders the (term, doc) pairs term-major with docs ascending: it gives
+    # the vocabulary, document frequencies and term frequencies at once.
+    packed = np.sort((keys << _DOC_BITS) | doc)
+    new_pair = np.ones(len(packed), dtype=bool)
+    new_pair[1:] = packed[1:] != packed[:-1]
+    pair_start = np.flatnonzero(new_pair)
+    tf = np.diff(np.append(pair_start, len(packed))).astype(np.float32)
+    pairs = packed[pair_start]
+    pair_term, pair_doc = pairs >> _DOC_BITS, pairs & (_MAX_DOCS - 1)
+    new_term = np.ones(len(pairs), dtype=bool)
+    new_term[1:] = pair_term[1:] != pair_term[:-1]
+    term_start = np.flatnonzero(new_term)
+    vocab = pair_term[term_start]
+    indptr = np.append(term_start, len(pairs)).astype(np.int64)
+    return vocab, indptr, pair_doc.astype(np.int32), tf, doc_len
+
+
+def bm25_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
+    """Lucene/bm25s IDF of terms with document frequencies ``df`` (float32)."""
+    return np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def average_length(doc_len: np.ndarray) -> float:
+    """Mean token count (float32 mean, as the weights were always computed); 1 if none."""
+    return float(doc_len.mean()) if len(doc_len) and doc_len.sum() else 1.0
+
+
+def bm25_weights(
+    idf: np.ndarray, tf: np.ndarray, doc_len: np.ndarray, avg_len: float, k1: float, b: float
+) -> np.ndarray:
+    """BM25 weight of each (term, doc) posting, float32. Element-wise, so computing it
+    for some postings at query time gives the same bits as for all at build time."""
+    norm = k1 * (1 - b + b * doc_len / avg_len)
+    return (idf * tf / (tf + norm)).astype(np.float32)
+
+
 class LexicalIndex:
     """BM25 (Lucene variant, k1=1.5, b=0.75 as bm25s) over chunk ids."""
 
@@ -216,29 +277,11 @@ class LexicalIndex:
         if len(ids) >= _MAX_DOCS:
             raise ValueError(f"at most {_MAX_DOCS - 1} chunks per index")
         n_docs = len(ids)
-        keys, doc = _corpus_keys(texts) if texts else (np.zeros(0, np.int64),) * 2
-        doc_len = np.bincount(doc, minlength=n_docs).astype(np.float32)
-        # One sort orders the (term, doc) pairs term-major with docs ascending: it gives
-        # the vocabulary, document frequencies and term frequencies at once.
-        packed = np.sort((keys << _DOC_BITS) | doc)
-        new_pair = np.ones(len(packed), dtype=bool)
-        new_pair[1:] = packed[1:] != packed[:-1]
-        pair_start = np.flatnonzero(new_pair)
-        tf = np.diff(np.append(pair_start, len(packed))).astype(np.float32)
-        pairs = packed[pair_start]
-        pair_term, pair_doc = pairs >> _DOC_BITS, pairs & (_MAX_DOCS - 1)
-        new_term = np.ones(len(pairs), dtype=bool)
-        new_term[1:] = pair_term[1:] != pair_term[:-1]
-        term_start = np.flatnonzero(new_term)
-        vocab = pair_term[term_start]
-        indptr = np.append(term_start, len(pairs)).astype(np.int64)
-        df = np.diff(indptr).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        avg_len = float(doc_len.mean()) if n_docs and doc_len.sum() else 1.0
-        norm = k1 * (1 - b + b * doc_len[pair_doc] / avg_len)
+        vocab, indptr, docs, tf, doc_len = postings(texts)
+        idf = bm25_idf(n_docs, np.diff(indptr).astype(np.float32))
         term_of_pair = np.repeat(np.arange(len(vocab)), np.diff(indptr))
-        weights = (idf[term_of_pair] * tf / (tf + norm)).astype(np.float32)
-        return cls(list(ids), vocab, indptr, pair_doc.astype(np.int32), weights, idf, k1, b)
+        weights = bm25_weights(idf[term_of_pair], tf, doc_len[docs], average_length(doc_len), k1, b)
+        return cls(list(ids), vocab, indptr, docs, weights, idf, k1, b)
 
     def __len__(self) -> int:
         return len(self.ids)
