@@ -5,13 +5,13 @@ RGB zh_refine passages), read at run time: nothing of them is stored in the proj
 From each source sentence the generator makes
 
 - unsupported sentences, one per type it can apply (each from several surface forms,
-  rules in eval/data/perturbations.tsv and eval/data/entity_swaps.tsv): negation added
+  rules in eval/faithfulness_data/perturbations.tsv and eval/faithfulness_data/entity_swaps.tsv): negation added
   or removed; certainty raised (hedge -> certain, hedge dropped) or lowered; degree or
   quantifier flipped, or an intensifier added; an antonym predicate; a person, place,
   organisation, platform, body, company or medium swapped for one the source never
   names; a number changed; a date, year or relative time changed;
 - supported sentences, real paraphrases, never verbatim copies: clauses reordered,
-  words swapped for synonyms (eval/data/paraphrases.tsv), trailing clauses dropped, the
+  words swapped for synonyms (eval/faithfulness_data/paraphrases.tsv), trailing clauses dropped, the
   other script (Traditional <-> Simplified), numbers written differently (30000 -> 3萬
   / 三萬 / 30,000, 3 -> 三), and two of these at once.
 
@@ -23,7 +23,7 @@ the order of a seeded hash go alternately to the TUNING half (the one the judge'
 lexicons and thresholds may be tuned on) and the HELDOUT half (reported, never tuned
 on). Deterministic for a seed: same ../shared, same set.
 
-Honesty note: the generator's word lists are its own (eval/data/), written apart from
+Honesty note: the generator's word lists are its own (eval/faithfulness_data/), written apart from
 the judge's lexicons (rag/core/text/data/), but both describe the same Chinese words, so
 the held-out figures measure the checks on unseen sentences (scope, alignment,
 compounds, paraphrase precision) more than on unseen vocabulary. RGB's zh_fact
@@ -44,7 +44,7 @@ from eval import data
 
 SEED = 12
 TUNING, HELDOUT = "tuning", "heldout"
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).with_name("faithfulness_data")
 # How many articles (CRUD) or questions (RGB) the set draws from, and sentences from each:
 # enough for about a hundred held-out sentences of the rarest type.
 CRUD_ARTICLES = 500
@@ -119,7 +119,7 @@ class Rule:
 
 @lru_cache(maxsize=1)
 def rules() -> tuple[Rule, ...]:
-    """The perturbation rules (eval/data/perturbations.tsv)."""
+    """The perturbation rules (eval/faithfulness_data/perturbations.tsv)."""
     out = []
     for cells in _tsv("perturbations.tsv"):
         cells += [""] * (4 - len(cells))
@@ -129,13 +129,13 @@ def rules() -> tuple[Rule, ...]:
 
 @lru_cache(maxsize=1)
 def entity_swaps() -> dict[str, tuple[str, ...]]:
-    """Kind -> the generator's own same-kind names (eval/data/entity_swaps.tsv)."""
+    """Kind -> the generator's own same-kind names (eval/faithfulness_data/entity_swaps.tsv)."""
     return {cells[0]: tuple(cells[1].split("|")) for cells in _tsv("entity_swaps.tsv")}
 
 
 @lru_cache(maxsize=1)
 def synonyms() -> dict[str, tuple[str, ...]]:
-    """Word -> words that may stand for it (eval/data/paraphrases.tsv)."""
+    """Word -> words that may stand for it (eval/faithfulness_data/paraphrases.tsv)."""
     out: dict[str, list[str]] = {}
     for cells in _tsv("paraphrases.tsv"):
         group = cells[0].split("|")

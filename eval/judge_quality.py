@@ -341,8 +341,11 @@ def judge_items(judge: Judge, items: list) -> tuple[list, float]:
 
 def throughput(items: list, limit: int = THROUGHPUT_SENTENCES) -> dict:
     """``rag judge --json`` run as a fresh process (start-up included) on ``limit``
-    sentences of the set, each an answer citing its passage as [1]: sentences/s."""
+    sentences of the set, each an answer citing its passage as [1]: sentences per
+    wall-clock second, and per CPU second of the child (what the CI gate checks: unlike
+    wall-clock time it does not fall when other jobs share the runner's cores)."""
     import json
+    import resource
     import subprocess
 
     from eval.data import ROOT
@@ -351,6 +354,7 @@ def throughput(items: list, limit: int = THROUGHPUT_SENTENCES) -> dict:
         json.dumps({"answer": it.sentence + "[1]", "contexts": [it.passage]}, ensure_ascii=False)
         for it in items[:limit]
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "judge", "--json"],
@@ -361,11 +365,15 @@ def throughput(items: list, limit: int = THROUGHPUT_SENTENCES) -> dict:
         check=False,
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     judged = sum(len(json.loads(line).get("sentences", [])) for line in done.stdout.splitlines())
     return {
         "sentences": judged,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "per_second": judged / seconds if seconds else 0.0,
+        "per_cpu_second": judged / cpu if cpu else 0.0,
         "exit": done.returncode,
     }
 
@@ -432,8 +440,8 @@ def run_faithfulness(
         print_fn(
             f"rag judge --json, fresh process: {speed['sentences']} sentences in "
             f"{speed['seconds']:.1f} s = {speed['per_second']:.0f} sentences/s (start-up "
-            f"included) [target >= 200]; in process {held['now']['ms_per_sentence']:.2f} "
-            "ms/sentence"
+            f"included) [target >= 200]; {speed['per_cpu_second']:.0f} per CPU second; in "
+            f"process {held['now']['ms_per_sentence']:.2f} ms/sentence"
         )
     return out
 
@@ -455,6 +463,7 @@ def gate_summary(print_fn: Callable[..., None] = print) -> dict[str, float | Non
         "counterfactual_recall": lexical.get("flag_rate_by_kind", {}).get("counterfactual"),
         "heldout_precision": held.get("precision"),
         "judge_sentences_per_s": faith.get("throughput", {}).get("per_second"),
+        "judge_sentences_per_cpu_s": faith.get("throughput", {}).get("per_cpu_second"),
     }
     for kind in UNSUPPORTED_TYPES:
         out[f"heldout_recall_{kind}"] = held.get("recall", {}).get(kind)

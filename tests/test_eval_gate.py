@@ -47,7 +47,7 @@ def test_shipped_config_is_well_formed() -> None:
     assert {"sample_pages", "rgb_zh_refine", "rgb_distractors", "judges"} <= set(config["runs"])
     for spec in config["runs"].values():
         assert spec["set"] and (spec.get("min") or spec.get("max"))
-        rates = {k: v for k, v in spec.get("min", {}).items() if not k.endswith("_per_s")}
+        rates = {k: v for k, v in spec.get("min", {}).items() if "_per_" not in k}
         assert all(0 <= v <= 1 for v in rates.values())
     # The judge's figures (issue 12): every type's held-out recall and the precision at
     # the targets' level or above, the RGB figures at least as today, and throughput.
@@ -55,7 +55,7 @@ def test_shipped_config_is_well_formed() -> None:
     assert {f"heldout_recall_{k}" for k in UNSUPPORTED_TYPES} <= set(judges)
     assert all(judges[f"heldout_recall_{k}"] >= 0.95 for k in UNSUPPORTED_TYPES)
     assert judges["heldout_precision"] >= 0.95 and judges["rgb_recall"] >= 0.985
-    assert judges["judge_sentences_per_s"] >= 200
+    assert judges["judge_sentences_per_cpu_s"] >= 200  # CPU time: load-proof
 
 
 def test_skips_without_shared(tmp_path: Path, capsys) -> None:
