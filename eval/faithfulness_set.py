@@ -5,7 +5,7 @@ RGB zh_refine passages), read at run time: nothing of them is stored in the proj
 From each source sentence the generator makes
 
 - unsupported sentences, one per type it can apply (each from several surface forms,
-  rules in eval/faithfulness_data/perturbations.tsv and eval/faithfulness_data/entity_swaps.tsv): negation added
+  rules in eval/faithfulness_data/perturbations.tsv and entity_swaps.tsv): negation added
   or removed; certainty raised (hedge -> certain, hedge dropped) or lowered; degree or
   quantifier flipped, or an intensifier added; an antonym predicate; a person, place,
   organisation, platform, body, company or medium swapped for one the source never
