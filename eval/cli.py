@@ -47,7 +47,9 @@ def evaluate_item(assistant: Any, item: EvalItem, judge: Judge) -> dict[str, Any
                 "supported": v.supported,
                 "citation_ok": v.citation_ok,
                 "precise": list(v.precise),
+                "type": v.type,
                 "reason": v.reason,
+                "span": v.span,
             }
             for v in verdicts
         ],
@@ -309,5 +311,8 @@ def run_judge_command(args: argparse.Namespace, settings: Settings) -> int:
             score = "n/a" if out["score"] is None else f"{out['score']:.2f}"
             print(f"score {score}")
             for s in out["sentences"]:
-                print(f"  {'✓' if s['supported'] else '✗'} {s['text']}  ({s['reason']})")
+                why = f"{s['type']}: {s['reason']}" if s["type"] else s["reason"]
+                print(f"  {'✓' if s['supported'] else '✗'} {s['text']}  ({why})")
+                if not s["supported"] and s["span"]:
+                    print(f"      source [{s['span']['context']}]: {s['span']['text']}")
     return status

@@ -2,7 +2,10 @@
 
 Runs (hash embedder, lexical judge, extractive answerer, so the figures are the same on
 every machine): the sample_pages set on a store built from ../shared/corpus, and slices
-of RGB zh_refine (noise) and of its distractor-only variant (refusal). Prints a table;
+of RGB zh_refine (noise) and of its distractor-only variant (refusal); and the judge
+itself (a run of kind "judge_quality": eval.judge_quality.gate_summary, the lexical
+judge on the RGB set and on the held-out half of the faithfulness set, recall per
+type, precision, ``rag judge`` sentences per second). Prints a table;
 exits 1 when a metric is below its ``min`` or above its ``max``, 0 otherwise, and 0 with
 a message when ../shared is absent.
 
@@ -40,7 +43,12 @@ def check(summary: dict[str, Any], limits: dict[str, Any]) -> list[dict[str, Any
 
 
 def run_one(name: str, spec: dict[str, Any], shared: Path, log: Callable[[str], None]) -> dict:
-    """Build the store for one gate run, evaluate it, return the eval result."""
+    """Build the store for one gate run, evaluate it, return the eval result (for a
+    "judge_quality" run: the judge's figures as its summary)."""
+    if spec.get("kind") == "judge_quality":
+        from eval.judge_quality import gate_summary
+
+        return {"summary": gate_summary(log)}
     from eval.cli import prepare, run_eval
     from eval.judges import make_judge
     from ingest.pipeline import ingest
@@ -101,10 +109,9 @@ def main(argv: Sequence[str] | None = None, *, shared: Path = SHARED) -> int:
             continue
         t0 = time.perf_counter()
         result = run_one(name, spec, shared, log)
-        log(
-            f"{name}: {result['summary']['questions']} questions in "
-            f"{time.perf_counter() - t0:.1f} s"
-        )
+        done = result["summary"].get("questions")
+        what = f"{done} questions" if done is not None else "done"
+        log(f"{name}: {what} in {time.perf_counter() - t0:.1f} s")
         rows += [{"run": name, **r} for r in check(result["summary"], spec)]
     failed = [r for r in rows if not r["ok"]]
     if args.json:

@@ -11,6 +11,13 @@ sentence is judged against the one passage it came from.
 Precision and recall are for the "unsupported" class: recall = share of unsupported
 sentences caught, precision = share of flagged sentences that were unsupported.
 
+The second set is the labelled faithfulness set (eval.faithfulness_set): paraphrases
+and meaning flips of real sentences of the sample pages, CRUD news and RGB, split by
+article into a tuning half and a held-out half. The HELD-OUT half is what is reported;
+the judge's lexicons were tuned on the tuning half only. Both sets are judged by
+today's lexical judge and by the judge as it was before issue 12
+(eval.judge_before_i12), side by side, and ``rag judge`` is timed as a fresh process.
+
 Run: ``python -m eval.judge_quality`` (skips, exit 0, when ../shared is absent).
 """
 
@@ -29,6 +36,8 @@ from eval.judges import Judge
 
 SEED = 7
 MAX_ROWS = 300
+# Sentences `rag judge` is timed on: enough that start-up is a small part of the time.
+THROUGHPUT_SENTENCES = 2000
 _DATE = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(3[01]|[12]\d|[1-9])日")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
 # Not inside [n] (wiki reference marks, which judges strip as citation markers).
@@ -108,9 +117,10 @@ def _perturb_quantity(s: str, passage: str, rng: random.Random) -> str | None:
 
 
 def _perturb_negation(s: str, passage: str, rng: random.Random) -> tuple[str, str] | None:
-    from rag.answer.verify import negated
+    from eval.judge_before_i12 import negated_before_i12 as negated
     from rag.core.text.fold import fold
 
+    # The rule of the commit this set was first built with, so the set stays the same.
     if negated(fold(s)):
         for old, new in _NEG_REMOVE:
             i = s.find(old)
@@ -287,10 +297,202 @@ def evaluate_judge(judge: Judge, examples: list[Example]) -> tuple[dict, list[bo
     return result, [not v.supported for v in verdicts], [v.reason for v in verdicts]
 
 
-def run(
-    print_fn: Callable[..., None] = print, judges: tuple[str, ...] = ("lexical", "nli", "llm")
+# --- the labelled faithfulness set (eval.faithfulness_set) ----------------------------------
+
+
+def score_items(items: list, verdicts: list) -> dict:
+    """Per-type recall (share of each unsupported type flagged), overall precision and
+    false-flag rate on the supported paraphrases, and how often a caught sentence's
+    reported type is the type it was made as."""
+    from eval.faithfulness_set import UNSUPPORTED_TYPES
+
+    recall: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for kind in UNSUPPORTED_TYPES:
+        flags = [not v.supported for it, v in zip(items, verdicts, strict=True) if it.type == kind]
+        counts[kind] = len(flags)
+        recall[kind] = sum(flags) / len(flags) if flags else 0.0
+    tp = sum(not v.supported and not it.supported for it, v in zip(items, verdicts, strict=True))
+    fp = sum(not v.supported and it.supported for it, v in zip(items, verdicts, strict=True))
+    caught = [
+        (it, v)
+        for it, v in zip(items, verdicts, strict=True)
+        if not it.supported and not v.supported
+    ]
+    paraphrases = sum(it.supported for it in items)
+    return {
+        "recall": recall,
+        "n": counts,
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "paraphrases": paraphrases,
+        "false_flags": fp,
+        "type_agreement": (sum(v.type == it.type for it, v in caught) / len(caught))
+        if caught
+        else 0.0,
+    }
+
+
+def judge_items(judge: Judge, items: list) -> tuple[list, float]:
+    """The verdicts of ``judge`` on the set's items, and ms per sentence."""
+    start = time.perf_counter()
+    verdicts = [judge.check(it.sentence, [it.passage]) for it in items]
+    return verdicts, 1000 * (time.perf_counter() - start) / max(len(items), 1)
+
+
+def throughput(items: list, limit: int = THROUGHPUT_SENTENCES) -> dict:
+    """``rag judge --json`` run as a fresh process (start-up included) on ``limit``
+    sentences of the set, each an answer citing its passage as [1]: sentences per
+    wall-clock second, and per CPU second of the child (what the CI gate checks: unlike
+    wall-clock time it does not fall when other jobs share the runner's cores)."""
+    import json
+    import resource
+    import subprocess
+
+    from eval.data import ROOT
+
+    lines = [
+        json.dumps({"answer": it.sentence + "[1]", "contexts": [it.passage]}, ensure_ascii=False)
+        for it in items[:limit]
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "judge", "--json"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    judged = sum(len(json.loads(line).get("sentences", [])) for line in done.stdout.splitlines())
+    return {
+        "sentences": judged,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "per_second": judged / seconds if seconds else 0.0,
+        "per_cpu_second": judged / cpu if cpu else 0.0,
+        "exit": done.returncode,
+    }
+
+
+def run_faithfulness(
+    print_fn: Callable[..., None] = print, *, measure_speed: bool = True, full: bool = True
 ) -> dict:
-    """Build the set, judge it with every judge that can run here, print a table."""
+    """The labelled faithfulness set: per-type recall and overall precision of today's
+    judge and of the judge before issue 12, on the HELD-OUT half (reported) and on the
+    tuning half (the one the lexicons were tuned on, shown for reference). ``full``
+    False: today's judge on the held-out half only (the CI gate)."""
+    from eval.faithfulness_set import HELDOUT, TUNING, UNSUPPORTED_TYPES, build
+    from eval.judge_before_i12 import LexicalJudgeBeforeI12
+    from eval.judges import LexicalJudge
+
+    if data.skipped("faithfulness set", print_fn, data.SHARED / "corpus", *data.crud_files()):
+        return {"skipped": True}
+    started = time.perf_counter()
+    items = build()
+    halves = {
+        half: [it for it in items if it.half == half]
+        for half in ((HELDOUT, TUNING) if full else (HELDOUT,))
+    }
+    print_fn(
+        f"Faithfulness set: {len(items)} sentences from ../shared built in "
+        f"{time.perf_counter() - started:.0f} s; held out {len(halves[HELDOUT])}, "
+        f"tuning {len(items) - len(halves[HELDOUT])} (split by article; the lexicons were "
+        "tuned on the tuning half only)"
+    )
+    out: dict = {"sentences": len(items)}
+    for half, part in halves.items():
+        out[half] = {}
+        judges = [("before", LexicalJudgeBeforeI12()), ("now", LexicalJudge())]
+        for name, judge in judges if full else judges[1:]:
+            verdicts, ms = judge_items(judge, part)
+            out[half][name] = {**score_items(part, verdicts), "ms_per_sentence": ms}
+    held = out[HELDOUT]
+    before = held.get("before")
+    print_fn(f"{'held-out half':22s} {'before issue 12':>16s} {'now':>10s} {'n':>6s}")
+    for kind in UNSUPPORTED_TYPES:
+        was = f"{before['recall'][kind]:16.3f}" if before else f"{'–':>16s}"
+        print_fn(
+            f"  recall {kind:14s} {was} {held['now']['recall'][kind]:10.3f} "
+            f"{held['now']['n'][kind]:6d}"
+        )
+    for key, label in (("precision", "precision (all)"), ("type_agreement", "type named right")):
+        # The judge before issue 12 named no types.
+        was = f"{before[key]:16.3f}" if before and key == "precision" else f"{'–':>16s}"
+        print_fn(f"  {label:21s} {was} {held['now'][key]:10.3f}")
+    print_fn(
+        f"  false flags on {held['now']['paraphrases']} paraphrases: "
+        f"before {before['false_flags'] if before else '–'}, now {held['now']['false_flags']}"
+    )
+    if TUNING in out:
+        tuned = out[TUNING]["now"]
+        print_fn(
+            "tuning half, now (for reference, not a result): precision "
+            f"{tuned['precision']:.3f}, recall "
+            + ", ".join(f"{k} {tuned['recall'][k]:.3f}" for k in UNSUPPORTED_TYPES)
+        )
+    if measure_speed:
+        speed = throughput(halves[HELDOUT])
+        out["throughput"] = speed
+        print_fn(
+            f"rag judge --json, fresh process: {speed['sentences']} sentences in "
+            f"{speed['seconds']:.1f} s = {speed['per_second']:.0f} sentences/s (start-up "
+            f"included) [target >= 200]; {speed['per_cpu_second']:.0f} per CPU second; in "
+            f"process {held['now']['ms_per_sentence']:.2f} ms/sentence"
+        )
+    return out
+
+
+def gate_summary(print_fn: Callable[..., None] = print) -> dict[str, float | None]:
+    """The figures the CI gate guards (eval/gate.json, run "judges"): today's lexical
+    judge on the RGB set (core precision and recall, zh_fact counterfactuals caught) and
+    on the held-out half of the faithfulness set (recall per type, precision), and
+    ``rag judge`` sentences per second. None where ../shared is absent."""
+    from eval.faithfulness_set import HELDOUT, UNSUPPORTED_TYPES
+
+    rgb = run_rgb(print_fn, ("lexical",), before=False)
+    faith = run_faithfulness(print_fn, full=False)
+    lexical = rgb.get("judges", {}).get("lexical", {})
+    held = faith.get(HELDOUT, {}).get("now", {})
+    out: dict[str, float | None] = {
+        "rgb_precision": lexical.get("core", {}).get("precision"),
+        "rgb_recall": lexical.get("core", {}).get("recall"),
+        "counterfactual_recall": lexical.get("flag_rate_by_kind", {}).get("counterfactual"),
+        "heldout_precision": held.get("precision"),
+        "judge_sentences_per_s": faith.get("throughput", {}).get("per_second"),
+        "judge_sentences_per_cpu_s": faith.get("throughput", {}).get("per_cpu_second"),
+    }
+    for kind in UNSUPPORTED_TYPES:
+        out[f"heldout_recall_{kind}"] = held.get("recall", {}).get(kind)
+    return out
+
+
+def run(
+    print_fn: Callable[..., None] = print,
+    judges: tuple[str, ...] = ("lexical", "nli", "llm"),
+    *,
+    faithfulness: bool = True,
+) -> dict:
+    """Both labelled sets: the RGB set (every judge that can run here, and the judge
+    before issue 12 beside the lexical one) and the faithfulness set (held-out half)."""
+    results = run_rgb(print_fn, judges)
+    if faithfulness:
+        print_fn("")
+        results["faithfulness"] = run_faithfulness(print_fn)
+    return results
+
+
+def run_rgb(
+    print_fn: Callable[..., None] = print,
+    judges: tuple[str, ...] = ("lexical", "nli", "llm"),
+    *,
+    before: bool = True,
+) -> dict:
+    """Build the RGB set, judge it with every judge that can run here, print a table."""
+    from eval.judge_before_i12 import LexicalJudgeBeforeI12
     from eval.judges import JudgeUnavailable, make_judge
 
     refine, fact = data.rgb_path("zh_refine"), data.rgb_path("zh_fact")
@@ -303,24 +505,28 @@ def run(
         f"({len(examples) - n_unsup} supported, {n_unsup} unsupported)"
     )
     results: dict = {"examples": len(examples), "judges": {}}
-    for name in judges:
+    for name in (("before_i12",) if before else ()) + judges:
         try:
-            judge = make_judge(name)
+            judge = LexicalJudgeBeforeI12() if name == "before_i12" else make_judge(name)
         except JudgeUnavailable as exc:
-            print_fn(f"{name:8s} skipped: {exc}")
+            print_fn(f"{name:10s} skipped: {exc}")
             results["judges"][name] = {"skipped": str(exc)}
             continue
         result, flagged, reasons = evaluate_judge(judge, examples)
         results["judges"][name] = result
         core = result["core"]
         print_fn(
-            f"{name:8s} core: precision {core['precision']:.3f}  recall {core['recall']:.3f}  "
+            f"{name:10s} core: precision {core['precision']:.3f}  recall {core['recall']:.3f}  "
             f"| with misattributions: precision {result['precision']:.3f}  "
             f"recall {result['recall']:.3f}  ({result['ms_per_sentence']:.1f} ms/sentence)"
         )
+        if name == "before_i12":
+            continue  # its per-kind rates are in the side-by-side table below
         for kind, rate in result["flag_rate_by_kind"].items():
             label = "false flags" if kind in SUPPORTED_KINDS else "caught"
-            print_fn(f"  {kind:18s} n={result['n_by_kind'][kind]:4d}  {label} {rate:.3f}")
+            old = results["judges"].get("before_i12", {}).get("flag_rate_by_kind", {}).get(kind)
+            was = f"  (before issue 12: {old:.3f})" if name == "lexical" and old is not None else ""
+            print_fn(f"  {kind:18s} n={result['n_by_kind'][kind]:4d}  {label} {rate:.3f}{was}")
         misses = Counter(
             e.kind for e, f in zip(examples, flagged, strict=True) if (not f) != e.supported
         )
@@ -330,6 +536,15 @@ def run(
             for e, f, r in zip(examples, flagged, reasons, strict=True)
             if (not f) != e.supported
         ][:40]
+    lexical = results["judges"].get("lexical", {})
+    if "flag_rate_by_kind" in lexical:
+        rate = lexical["flag_rate_by_kind"].get("counterfactual", 0.0)
+        old = results["judges"].get("before_i12", {}).get("flag_rate_by_kind", {})
+        n = lexical["n_by_kind"].get("counterfactual", 0)
+        was = f" (before issue 12: {old['counterfactual']:.3f})" if "counterfactual" in old else ""
+        print_fn(
+            f"zh_fact counterfactuals (a set no generator made): {rate:.3f} of {n} caught{was}"
+        )
     return results
 
 

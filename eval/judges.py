@@ -1,9 +1,10 @@
 """Judges: does a set of passages support an answer sentence?
 
-- ``lexical`` (default, offline): ``rag.answer.verify.sentence_supported`` (numbers, dates,
-  years, Latin names, quoted terms, person names, wording overlap, negation) plus hard
-  checks on names of places and organizations, Chinese quantities and the clause the
-  claim changes; Traditional and Simplified compared after ``fold()``.
+- ``lexical`` (default, offline): ``rag.answer.verify.check_claim``, the primitive the LLM
+  path verifies with too: numbers, dates, years, names and quantities in the sources;
+  enough wording; each clause aligned to its source clauses and checked for negation,
+  modality, degree, antonym and entity flips; Traditional and Simplified compared after
+  ``fold()``. The verdict names the failed check's type and the source span.
 - ``nli``: a multilingual NLI cross-encoder (sentence-transformers ``CrossEncoder``),
   local files only; ``Settings.nli_model`` (RAG_NLI_MODEL) names it.
 - ``llm``: an OpenAI-compatible chat model, RAGAS-style (split into claims, verify each
@@ -11,6 +12,8 @@
 
 ``judge_answer`` applies a judge to every sentence of an answer: a sentence with [n]
 markers against the passages it cites (numbered from 1), one without against all.
+The nli and llm judges use the same alignment (their premise is the aligned source
+span) and report the same types where they can (``Verdict.type``, ``Verdict.span``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from eval.metrics import SentenceVerdict, alce_precision
 from rag.core.config import DEFAULT_NLI_MODEL
-from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ class Verdict:
     supported: bool
     reason: str
     score: float  # 1/0 for lexical, entailment probability for nli, share of claims for llm
+    # The failed check's type (rag.answer.verify.TYPES; "" when supported) and the source
+    # span judged against: {"passage": i, "start", "end", "text"}, i into the passages.
+    type: str = ""
+    span: dict | None = None
 
 
 class Judge(ABC):
@@ -79,21 +85,37 @@ def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     return out
 
 
+def _span(verdict: Verdict, numbers: Sequence[int]) -> dict | None:
+    """The verdict's source span with its passage named by context number (1-based,
+    as the answer's [n] markers count): ``numbers[i]`` is the context of passage i."""
+    if verdict.span is None:
+        return None
+    span = dict(verdict.span)
+    index = span.pop("passage", None)
+    span = {"context": numbers[index] if index is not None else None, **span}
+    return span
+
+
 def judge_answer(
     answer: str, contexts: Sequence[str], judge: Judge, *, precision: bool = True
 ) -> list[SentenceVerdict]:
     """A verdict for every claim of ``answer`` (citations are 1-based into contexts)."""
     verdicts = []
+    every = list(range(1, len(contexts) + 1))
     for text, cited in answer_sentences(answer):
         if not cited:
             v = judge.check(text, list(contexts))
-            verdicts.append(SentenceVerdict(text, (), v.supported, v.reason, False))
+            verdicts.append(
+                SentenceVerdict(text, (), v.supported, v.reason, False, (), v.type, _span(v, every))
+            )
             continue
         valid = [n for n in cited if 1 <= n <= len(contexts)]
         if not valid:
             reason = f"cites [{', '.join(map(str, cited))}] but only {len(contexts)} passages"
             verdicts.append(
-                SentenceVerdict(text, cited, False, reason, False, tuple(False for _ in cited))
+                SentenceVerdict(
+                    text, cited, False, reason, False, tuple(False for _ in cited), "citation"
+                )
             )
             continue
         joint = judge.check(text, [contexts[n - 1] for n in valid])
@@ -111,18 +133,38 @@ def judge_answer(
             flags = {n: joint.supported for n in valid}
         precise = tuple(flags.get(n, False) for n in cited)  # out-of-range markers: imprecise
         verdicts.append(
-            SentenceVerdict(text, cited, joint.supported, joint.reason, joint.supported, precise)
+            SentenceVerdict(
+                text,
+                cited,
+                joint.supported,
+                joint.reason,
+                joint.supported,
+                precise,
+                joint.type,
+                _span(joint, valid),
+            )
         )
     return verdicts
 
 
 def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
-    """The ``rag judge --json`` line: score (share supported) and per-sentence verdicts."""
+    """The ``rag judge --json`` line: score (share supported) and per-sentence verdicts:
+    text, supported, type (of the failed check: negation, modality, degree, antonym,
+    entity, number, date, unsupported wording; "citation" for markers naming no
+    context; "" when supported), reason, cited, and span (the source text judged
+    against: context number, offsets in it, text; null when there is none)."""
     score = sum(v.supported for v in verdicts) / len(verdicts) if verdicts else None
     return {
         "score": score,
         "sentences": [
-            {"text": v.text, "supported": v.supported, "reason": v.reason, "cited": list(v.cited)}
+            {
+                "text": v.text,
+                "supported": v.supported,
+                "type": v.type,
+                "reason": v.reason,
+                "cited": list(v.cited),
+                "span": v.span,
+            }
             for v in verdicts
         ],
     }
@@ -130,68 +172,19 @@ def verdicts_json(verdicts: Sequence[SentenceVerdict]) -> dict[str, Any]:
 
 # --- lexical ------------------------------------------------------------------------
 
-_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
-
-
-def _names(folded: str) -> frozenset[str]:
-    """Person, place and organization names jieba tags in ``folded`` (2+ chars)."""
-    from rag.analysis.query import tagged_names
-
-    return frozenset(word for word, _ in tagged_names(folded))
-
-
-_CLAUSE = re.compile(r"[，,；;：:]")
-MIN_CLAUSE_MATCH = 0.6  # share of a source clause's bigrams found in the claim
-MIN_CLAUSE_COVER = 0.8  # share of the claim's bigrams in the matched clauses
-
-
-def _clause_negation_agrees(claim: str, source: str) -> bool:
-    """Whether the source clauses the claim was taken from agree with it on negation.
-
-    ``sentence_supported`` compares negation over a whole-sentence region, so quoting
-    one clause of "A 不敌 B，止步 8 强" looks like a dropped negation. Here only the
-    clauses that the claim covers count, and they must cover most of the claim.
-    """
-    from rag.answer.verify import negated
-    from rag.core.text.grams import wording_overlap
-    from rag.core.text.sentences import split_sentences
-
-    for start, end in split_sentences(source):
-        clauses = [c for c in _CLAUSE.split(source[start:end]) if c.strip()]
-        matched = "".join(c for c in clauses if wording_overlap(c, claim) >= MIN_CLAUSE_MATCH)
-        if matched and wording_overlap(claim, matched) >= MIN_CLAUSE_COVER:
-            if negated(matched) == negated(claim):
-                return True
-    return False
-
 
 class LexicalJudge(Judge):
-    """``sentence_supported`` plus checks it leaves out: every place, organization and
-    other proper name of the claim, and every Chinese quantity (三名, 两次), must occur in
-    the passages."""
+    """``rag.answer.verify.check_claim``: the offline judge, the LLM path's own check."""
 
     name = "lexical"
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
-        from rag.answer.verify import sentence_supported
-        from rag.core.text.fold import fold
+        from rag.answer.verify import check_claim
 
         if not passages:
-            return Verdict(False, "no passage to check against", 0.0)
-        source = "\n".join(passages)
-        ok, reason = sentence_supported(sentence, source)
-        claim, folded_source = fold(CITATION_MARKER.sub("", sentence)).strip(), fold(source)
-        if not ok and "negation" in reason and _clause_negation_agrees(claim, folded_source):
-            ok, reason = True, "supported (negation agrees clause by clause)"
-        if not ok:
-            return Verdict(False, reason, 0.0)
-        for name in sorted(_names(claim)):
-            if name not in folded_source:
-                return Verdict(False, f"name {name} not in source", 0.0)
-        for quantity in _CN_QUANTITY.findall(claim):
-            if quantity not in folded_source:
-                return Verdict(False, f"quantity {quantity} not in source", 0.0)
-        return Verdict(True, reason, 1.0)
+            return Verdict(False, "no passage to check against", 0.0, "unsupported wording")
+        c = check_claim(sentence, passages)
+        return Verdict(c.supported, c.reason, float(c.supported), c.type, c.span_json())
 
 
 # --- NLI ----------------------------------------------------------------------------
@@ -246,22 +239,63 @@ class NLIJudge(Judge):
         self._model = model
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        """Entailment of the claim by the source sentences it aligns to (the whole
+        passages, and all of them joined, when it aligns to none); when not supported,
+        the type of the lexical check that fails on it ("unsupported wording" when none
+        does) and its source span."""
         self.load()
         claim = CITATION_MARKER.sub("", sentence).strip()
         if not passages:
-            return Verdict(False, "no passage to check against", 0.0)
-        premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
+            return Verdict(False, "no passage to check against", 0.0, "unsupported wording")
+        premise, span = aligned_span(sentence, passages)
+        if premise:
+            premises = [premise]
+        else:
+            premises = list(passages) + (["\n".join(passages)] if len(passages) > 1 else [])
         probs = self._model.predict(
             [(p, claim) for p in premises], apply_softmax=True, show_progress_bar=False
         )
         best = max(range(len(premises)), key=lambda i: float(probs[i][self._entail]))
         p_entail = float(probs[best][self._entail])
         if p_entail >= self.threshold:
-            return Verdict(True, f"entailment {p_entail:.2f}", p_entail)
+            return Verdict(True, f"entailment {p_entail:.2f}", p_entail, "", span)
         extra = ""
         if self._contradict is not None:
             extra = f", contradiction {float(probs[best][self._contradict]):.2f}"
-        return Verdict(False, f"entailment {p_entail:.2f} < {self.threshold}{extra}", p_entail)
+        kind, where = lexical_type(sentence, passages, span)
+        reason = f"entailment {p_entail:.2f} < {self.threshold}{extra}"
+        return Verdict(False, reason, p_entail, kind, where)
+
+
+def aligned_span(sentence: str, passages: Sequence[str]) -> tuple[str, dict | None]:
+    """The source sentences the claim's clauses align to (rag.core.text.align), as the
+    premise text, and the first of them as a span (passage index, offsets, text);
+    ("", None) when the claim aligns to nothing."""
+    from rag.core.text.align import support_regions
+    from rag.core.text.fold import fold
+
+    regions = support_regions(fold(CITATION_MARKER.sub("", sentence)).strip(), passages)
+    if not regions:
+        return "", None
+    text = "\n".join(passages[r.passage][r.start : r.end] for r in regions)
+    first = regions[0]
+    span = {"passage": first.passage, "start": first.start, "end": first.end,
+            "text": passages[first.passage][first.start : first.end]}  # fmt: skip
+    return text, span
+
+
+def lexical_type(
+    sentence: str, passages: Sequence[str], span: dict | None
+) -> tuple[str, dict | None]:
+    """The type and span the lexical checks give an unsupported claim: the type of the
+    check that fails, with the span it failed on; "unsupported wording" and ``span``
+    when every check passes (a model judged it unsupported for reasons of its own)."""
+    from rag.answer.verify import check_claim
+
+    check = check_claim(sentence, passages)
+    if check.supported or not check.type:
+        return "unsupported wording", span
+    return check.type, check.span_json() or span
 
 
 def _id2label(model: Any) -> dict[Any, Any]:
@@ -277,9 +311,15 @@ def _id2label(model: Any) -> dict[Any, Any]:
 LLM_SYSTEM = (
     "You check whether passages support a sentence. Split the SENTENCE into short atomic "
     "claims. For each claim decide if the PASSAGES state it (supported) or not (a claim "
-    "that contradicts the passages or is absent from them is not supported). Compare "
-    "Traditional and Simplified Chinese as the same. Reply with JSON only: "
-    '{"claims": [{"claim": "...", "supported": true, "reason": "..."}]}'
+    "that contradicts the passages or is absent from them is not supported). The "
+    "ALIGNED SOURCE TEXT is where the sentence's wording is found: judge against it "
+    "first. Watch for meaning flips with the same words around them: a negation added "
+    "or dropped, planned or possible stated as done, a degree or scope changed, an "
+    "opposite verb, a name the passages do not give. Compare Traditional and Simplified "
+    "Chinese as the same. For each unsupported claim give its type, one of: negation, "
+    "modality, degree, antonym, entity, number, date, unsupported wording. Reply with "
+    "JSON only: "
+    '{"claims": [{"claim": "...", "supported": true, "type": "", "reason": "..."}]}'
 )
 
 
@@ -328,15 +368,23 @@ class LLMJudge(Judge):
         if not passages:
             return Verdict(False, "no passage to check against", 0.0)
         numbered = "\n\n".join(f"PASSAGE {i}:\n{p}" for i, p in enumerate(passages, 1))
-        claims = parse_claims(self._chat(f"{numbered}\n\nSENTENCE:\n{claim}"))
+        premise, span = aligned_span(sentence, passages)
+        aligned = f"\n\nALIGNED SOURCE TEXT:\n{premise}" if premise else ""
+        claims = parse_claims(self._chat(f"{numbered}{aligned}\n\nSENTENCE:\n{claim}"))
         if not claims:
-            return Verdict(False, "the judge found no claim to verify", 0.0)
+            return Verdict(False, "the judge found no claim to verify", 0.0, "unsupported wording")
         bad = [c for c in claims if not c["supported"]]
         score = 1 - len(bad) / len(claims)
         if bad:
             first = bad[0]
-            return Verdict(False, f"unsupported claim: {first['claim']} ({first['reason']})", score)
-        return Verdict(True, f"all {len(claims)} claims supported", score)
+            kind, where = lexical_type(sentence, passages, span)
+            from rag.answer.checks import TYPES
+
+            if first["type"] in TYPES:
+                kind = first["type"]  # the model's own reading of what is wrong
+            reason = f"unsupported claim: {first['claim']} ({first['reason']})"
+            return Verdict(False, reason, score, kind, where)
+        return Verdict(True, f"all {len(claims)} claims supported", score, "", span)
 
 
 def parse_claims(text: str) -> list[dict[str, Any]]:
@@ -362,6 +410,7 @@ def parse_claims(text: str) -> list[dict[str, Any]]:
                 "claim": str(c.get("claim", "")),
                 "supported": bool(supported),
                 "reason": str(c.get("reason", "")),
+                "type": str(c.get("type") or "").strip().lower(),
             }
         )
     return out

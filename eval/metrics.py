@@ -37,7 +37,8 @@ class SentenceVerdict:
     supported: backed by its cited passages jointly, or by all contexts when it cites
     none (faithfulness). citation_ok: backed by its cited passages jointly (False when it
     cites none: ALCE citation recall). precise: per citation, ALCE precision (the
-    citation alone supports the sentence, or the others do not without it).
+    citation alone supports the sentence, or the others do not without it). type and
+    span: what the judge found wrong and where it looked (``eval.judges.Verdict``).
     """
 
     text: str
@@ -46,6 +47,8 @@ class SentenceVerdict:
     reason: str
     citation_ok: bool
     precise: tuple[bool, ...] = ()
+    type: str = ""  # the failed check's type ("" when supported)
+    span: dict | None = None  # the source span judged against: context, start, end, text
 
 
 # --- retrieval ----------------------------------------------------------------------

@@ -266,6 +266,8 @@ vertical-align:top;text-align:left}th{background:#f2f2f2}.num{text-align:right}
 .bad{background:#fde2e1}.good{background:#e3f5e1}.regressed{background:#f8b4b0;font-weight:bold}
 .plots svg{margin:0 1em 1em 0;border:1px solid #eee;font-size:11px}
 .sent{margin:2px 0}.muted{color:#777;font-size:90%}
+.flaw{background:#f8b4b0;border-radius:3px;padding:0 4px;font-size:85%}
+.span{margin-left:1.5em;color:#555;font-size:90%}
 """
 
 
@@ -337,11 +339,7 @@ def to_html(result: dict[str, Any]) -> str:
         cls = "" if ok is None else (" class='good'" if ok else " class='bad'")
         answer = ("<b>refused</b>: " if r["refused"] else "") + e(r["answer"]).replace("\n", "<br>")
         cites = "<br>".join(f"[{c['n']}] {e(c['title'][:60])}" for c in r["citations"])
-        verdicts = "".join(
-            f"<div class='sent'>{'✓' if v['supported'] else '✗'} {e(v['text'][:120])} "
-            f"<span class='muted'>({e(v['reason'])})</span></div>"
-            for v in r["sentences"]
-        )
+        verdicts = "".join(_verdict_html(v) for v in r["sentences"])
         scores = "<br>".join(
             f"{k}: {_fmt(k, r.get(k))}"
             for k in (
@@ -361,6 +359,25 @@ def to_html(result: dict[str, Any]) -> str:
         )
     out.append("</table></body></html>")
     return "\n".join(out)
+
+
+def _verdict_html(v: dict[str, Any]) -> str:
+    """One judged sentence: ✓/✗, the text, and for an unsupported one the type of the
+    failed check (negation, modality, ...), the reason and the source span it was
+    judged against."""
+    e = escape
+    mark = "✓" if v["supported"] else "✗"
+    kind = v.get("type") or ""
+    badge = f"<span class='flaw'>{e(kind)}</span> " if kind and not v["supported"] else ""
+    out = (
+        f"<div class='sent'>{mark} {badge}{e(v['text'][:120])} "
+        f"<span class='muted'>({e(v['reason'])})</span>"
+    )
+    span = v.get("span")
+    if span and not v["supported"]:
+        where = f"[{span['context']}] " if span.get("context") else ""
+        out += f"<div class='span'>source {e(where)}“{e(str(span.get('text', ''))[:200])}”</div>"
+    return out + "</div>"
 
 
 def write_reports(result: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -159,6 +159,31 @@ def test_eval_json_and_baseline_regression(store, tmp_path: Path, capsys) -> Non
     assert "class='regressed'" in html and "<table id='comparison'>" in html
 
 
+def test_html_report_shows_each_verdict_type_and_source_span() -> None:
+    """An unsupported sentence shows the type of the failed check, the reason and the
+    source span it was judged against; a supported one shows neither; all escaped."""
+    from eval.report import to_html
+
+    span = {"context": 2, "start": 0, "end": 9, "text": "公司並未裁員<i>。"}
+    sentences = [
+        {"text": "公司已裁員。", "supported": False, "type": "negation", "cited": [2],
+         "reason": "the claim drops the source's negation (并未)", "span": span,
+         "citation_ok": False, "precise": [False]},
+        {"text": "營收成長。", "supported": True, "type": "", "cited": [1], "reason": "supported",
+         "span": {"context": 1, "start": 0, "end": 5, "text": "營收成長。"},
+         "citation_ok": True, "precise": [True]},
+    ]  # fmt: skip
+    row = {"id": "q1", "question": "裁員了嗎？", "answer": "公司已裁員。[2] 營收成長。[1]",
+           "refused": False, "citations": [], "sentences": sentences, "faithfulness": 0.5,
+           "latency_ms": 1.0}  # fmt: skip
+    result = {"set": "s", "judge": "lexical", "k": 5, "seconds": 0.1, "mode": {},
+              "summary": {"questions": 1}, "recall_curve": {}, "items": [row]}  # fmt: skip
+    html = to_html(result)
+    assert "<span class='flaw'>negation</span>" in html
+    assert "source [2] “公司並未裁員&lt;i&gt;。”" in html
+    assert html.count("class='flaw'") == 1 and html.count("class='span'") == 1
+
+
 def test_compare_directions() -> None:
     now = {"summary": {"accuracy": 0.80, "false_refusal_rate": 0.10, "latency_p95_ms": 400.0}}
     before = {"accuracy": 0.85, "false_refusal_rate": 0.05, "latency_p95_ms": 100.0}
@@ -221,6 +246,24 @@ def test_rag_judge_round_trip() -> None:
     assert [s["supported"] for s in out[1]["sentences"]] == [False, True]
     assert "6" in out[1]["sentences"][0]["reason"]
     assert out[2]["error"].startswith("line 3")
+
+
+def test_rag_judge_json_names_the_type_and_the_source_span() -> None:
+    """Each sentence: supported, type (of the failed check) and the source span it was
+    judged against, with its context number (issue 12)."""
+    source = "星海公司董事會昨天表示，公司並未裁員，並將在南港擴建工廠。"
+    answer = "星海公司已裁員。[2] 星海公司將在南港擴建工廠。[2]"
+    line = json.dumps({"answer": answer, "contexts": ["無關的段落。", source]}, ensure_ascii=False)
+    proc = run_judge([line], "--json")
+    assert proc.returncode == 0, proc.stderr
+    flipped, kept = json.loads(proc.stdout)["sentences"]
+    assert flipped["supported"] is False and flipped["type"] == "negation"
+    span = flipped["span"]
+    assert span["context"] == 2 and source[span["start"] : span["end"]] == span["text"]
+    assert "並未裁員" in span["text"]
+    assert kept["supported"] is True and kept["type"] == "" and kept["span"]["context"] == 2
+    plain = run_judge([line])  # the text output names the type and quotes the source
+    assert "negation:" in plain.stdout and "source [2]:" in plain.stdout
 
 
 def test_eval_set_without_evidence_field(store, tmp_path: Path, capsys) -> None:

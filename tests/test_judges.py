@@ -167,6 +167,36 @@ def test_nli_verdict_is_the_models_entailment_against_the_threshold(tiny_nli: Pa
     assert not NLIJudge(str(tiny_nli)).check("x", []).supported  # nothing to check against
 
 
+def test_nli_judges_the_aligned_sentence_not_the_passage_bag(tiny_nli: Path) -> None:
+    """The premise is the source sentence the claim aligns to (issue 12): the verdict's
+    score is the model's entailment for that sentence alone, and its span names it."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    claim = "蓝湾科技首席执行官陈思远表示，公司产品没有任何后门。"
+    aligned = "蓝湾科技首席执行官陈思远表示，公司产品没有任何后门。"
+    tokenizer = AutoTokenizer.from_pretrained(tiny_nli)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_nli).eval()
+    with torch.no_grad():
+        logits = model(**tokenizer(aligned, claim, return_tensors="pt")).logits[0]
+    expected = float(torch.softmax(logits.double(), dim=0)[model.config.label2id["entailment"]])
+    verdict = NLIJudge(str(tiny_nli)).check(claim, [OTHER, PASSAGE])
+    assert verdict.score == pytest.approx(expected, abs=1e-5)
+    assert verdict.span is not None and verdict.span["passage"] == 1
+    assert PASSAGE[verdict.span["start"] : verdict.span["end"]] == aligned
+
+
+def test_nli_reports_the_lexical_type_when_it_rejects(tiny_nli: Path, tmp_path: Path) -> None:
+    never = constant_nli(tiny_nli, tmp_path / "never", NAMED, [4.0, 0.0, 0.0])
+    verdict = NLIJudge(str(never)).check(
+        "蓝湾科技首席执行官陈思远表示，公司产品有后门。", [PASSAGE]
+    )
+    assert not verdict.supported and verdict.type == "negation"
+    assert "没有任何后门" in verdict.span["text"]
+    other = NLIJudge(str(never)).check("星河市网信办7月31日召见蓝湾科技高层。", [PASSAGE])
+    assert not other.supported and other.type == "unsupported wording"  # the model's call
+
+
 def constant_nli(base: Path, out_dir: Path, labels: dict[int, str], logits: list[float]) -> Path:
     """``base`` with its classifier made constant: whatever the input, the logits are
     ``logits``, under label names ``labels`` (so the expected verdict is known)."""
@@ -240,7 +270,7 @@ def test_llm_judge_needs_llm() -> None:
 
 def test_parse_claims_tolerates_fences() -> None:
     text = '```json\n{"claims": [{"claim": "a", "supported": "true"}]}\n```'
-    assert parse_claims(text) == [{"claim": "a", "supported": True, "reason": ""}]
+    assert parse_claims(text) == [{"claim": "a", "supported": True, "reason": "", "type": ""}]
     with pytest.raises(JudgeError):
         parse_claims("I think it is supported.")
 
@@ -270,6 +300,21 @@ def test_llm_judge_against_fake_server() -> None:
         sent = server.chat_requests()[-1]
         assert "8月31日" in sent.text("user") and "PASSAGE 1" in sent.text("user")
         assert sent.body["model"] == "fake-model"
+        # The judge reads the aligned source text and names the type of the flip: its
+        # own when it gives a known one, else the lexical check's.
+        typed = {"claims": [{"claim": "产品有后门", "supported": False, "type": "antonym",
+                             "reason": "原文说没有"}]}  # fmt: skip
+        untyped = {"claims": [{"claim": "产品有后门", "supported": False, "reason": "?"}]}
+        server.push(Reply(text=json.dumps(typed, ensure_ascii=False)))
+        server.push(Reply(text=json.dumps(untyped, ensure_ascii=False)))
+        flip = "蓝湾科技首席执行官陈思远表示，公司产品有后门。"
+        first = judge.check(flip, [PASSAGE])
+        assert not first.supported and first.type == "antonym" and first.span  # the model's
+        assert "ALIGNED SOURCE TEXT:\n蓝湾科技首席执行官陈思远表示" in server.chat_requests()[
+            -1
+        ].text("user")
+        second = judge.check(flip, [PASSAGE])
+        assert second.type == "negation"  # from the lexical check
         server.push(Reply(text="not json at all"))
         with pytest.raises(JudgeError, match="JSON"):
             judge.check("x", [PASSAGE])

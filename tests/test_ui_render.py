@@ -100,6 +100,37 @@ def test_citation_markers_become_links() -> None:
     assert "&lt;i&gt;" in html
 
 
+def test_unsupported_llm_sentence_is_marked_with_its_reason() -> None:
+    """An LLM answer's sentence the check could not verify is marked in the answer,
+    with the kind of flip and the reason; the supported one is not; all escaped."""
+    passage = "星海公司表示，公司並未裁員。"
+    flagged = cite(
+        1,
+        passage,
+        passage,
+        supported=False,
+        claim="星海公司已裁員<b>。",
+        type="negation",
+        reason="the claim drops the source's negation (并未)",
+    )
+    answer = Answer(
+        text="星海公司已裁員<b>。[1] 公司維持營運。[1]",
+        refused=False,
+        citations=[flagged, cite(1, passage, passage)],
+        contexts=[hit(1, passage)],
+    )
+    html = render.render_answer(answer, 3, ZH)
+    assert html.count('class="unsupported-claim"') == 1
+    marked = html.split('class="unsupported-claim"')[1].split("</span>")[0]
+    assert "星海公司已裁員&lt;b&gt;。" in marked and "公司維持營運" not in marked
+    assert t(ZH, "kind_negation") in html and "并未" in html
+    assert 'href="#src-3-1"' in html  # the markers are still links
+    assert "<b>" not in html
+    plain = render.render_answer(Answer("公司維持營運。[1]", False, [cite(1, passage, passage)],
+                                        [hit(1, passage)]), 3, EN)  # fmt: skip
+    assert "unsupported-claim" not in plain and "claim-flag" not in plain
+
+
 def test_answer_and_refusal_look_different() -> None:
     quote = "第二句是答案：平台叫做<b>真相</b>。"
     answer = Answer(

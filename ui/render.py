@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, cited_numbers, marker_numbers
-from ui.i18n import t
+from ui.i18n import STRINGS, t
 
 RELATED_SHOWN = 3  # passages offered under a refusal
 SOURCES_KEPT = 20  # answers whose sources stay in the panel (older ones drop off)
@@ -110,6 +110,44 @@ def link_markers(text: str, turn: int, n_sources: int) -> str:
     return "".join(out).replace("\n", "<br>")
 
 
+def flagged_claims(answer: Answer) -> dict[str, Citation]:
+    """Answer sentence -> the first citation of it the check could not verify (the LLM
+    path records the sentence, the failed check's type and the reason)."""
+    out: dict[str, Citation] = {}
+    for c in answer.citations:
+        if not c.supported and c.claim and c.claim not in out:
+            out[c.claim] = c
+    return out
+
+
+def mark_claims(answer: Answer, turn: int, lang: str) -> str:
+    """The answer text with linked markers, each sentence its sources do not support
+    marked and followed by its reason (what kind of flip, and why)."""
+    flagged = flagged_claims(answer)
+    n = len(answer.contexts)
+    spans: list[tuple[int, int, Citation]] = []
+    for claim, cite in flagged.items():
+        start = answer.text.find(claim)
+        if start >= 0 and not any(s < start + len(claim) and start < e for s, e, _ in spans):
+            spans.append((start, start + len(claim), cite))
+    out, cursor = [], 0
+    for start, end, cite in sorted(spans, key=lambda x: x[0]):
+        out.append(link_markers(answer.text[cursor:start], turn, n))
+        kind = t(lang, f"kind_{cite.type}") if f"kind_{cite.type}" in _KINDS else cite.type
+        why = t(lang, "claim_flag", kind=kind, reason=cite.reason)
+        out.append(
+            f'<span class="unsupported-claim" title="{esc(why)}">'
+            f"{link_markers(answer.text[start:end], turn, n)}</span>"
+            f'<span class="claim-flag" role="note">⚠ {esc(why)}</span>'
+        )
+        cursor = end
+    out.append(link_markers(answer.text[cursor:], turn, n))
+    return "".join(out)
+
+
+_KINDS = {key for table in STRINGS.values() for key in table if key.startswith("kind_")}
+
+
 def excerpt(text: str, limit: int = EXCERPT) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -163,7 +201,7 @@ def render_answer(answer: Answer, turn: int, lang: str) -> str:
             f'<div class="refusal-text">{esc(answer.text)}</div>'
             f"{related_html}{_warnings(answer, lang)}{copy}</div>"
         )
-    body = link_markers(answer.text, turn, len(answer.contexts))
+    body = mark_claims(answer, turn, lang)
     return f'<div class="answer">{body}{_warnings(answer, lang)}{copy}</div>'
 
 

@@ -1,9 +1,18 @@
 """Citation verification of a generated answer: every [n] must name a supplied source
 whose text supports the sentence it is attached to.
 
-``sentence_supported`` is the judge primitive: the claim's numbers, dates, years, Latin
-names, quoted terms and person names must occur in the passage, enough of its wording
-must too, and a negation must not be added or dropped.
+``check_claim`` is the judge primitive (the lexical judge, ``rag judge`` and the LLM
+path's verify step all use it). A claim is supported when
+
+- its numbers, dates, years, Latin names, quoted terms, Chinese quantities and the names
+  jieba tags are in the sources (3萬 = 30,000 = 三萬);
+- enough of its wording is there too;
+- each of its clauses, aligned to the source clauses that hold its wording
+  (rag.core.text.align), agrees with them on negation, modality, degree, antonym
+  predicates and entities (rag.answer.checks).
+
+The verdict names the type of the first failed check and the source span it was
+judged against (``ClaimCheck``).
 
 A claim whose support is instruction-like text in the article (rag.core.text.injection: "ignore
 previous instructions", 你現在是…, or the sentences right after such text) is not
@@ -13,26 +22,58 @@ verified, however well it matches: an article that addresses the model is not re
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.analysis.query import date_in, extract_facts, latin_in, tagged_names
+from rag.analysis.query import cn_to_int, date_in, extract_facts, latin_in, tagged_names
+from rag.answer import checks
+from rag.core.text.align import Region, align, best_sentence
 from rag.core.text.claims import split_claims
-from rag.core.text.fold import fold, variants
-from rag.core.text.grams import cjk_bigrams, wording_overlap
+from rag.core.text.fold import fold, fold_regional, variants
+from rag.core.text.grams import wording_overlap
 from rag.core.text.injection import instruction_near
 from rag.core.text.lang import CJK
-from rag.core.text.sentences import split_sentences
+from rag.core.text.lexicon import lexicon
+from rag.core.text.words import CN_NUMERALS, MEASURE_WORDS_JUDGE
 from rag.core.types import CITATION_MARKER, Answer, Citation, Hit, citation_for, marker_numbers
 
 MIN_OVERLAP = 0.45  # share of the claim's wording (bigrams / words) found in the source
-_NEGATION_ZH = re.compile(r"[不未没无非勿别]")
-# Compounds whose 不/无/非/未 do not negate the clause.
-_NOT_NEGATION_ZH = re.compile(
-    r"不过|不断|不少|不仅|不但|不同|不久|不论|不管|不错|不如|不只|不光|不单|不时|不利|不足|"
-    r"不良|不满|不安|不稳|不法|不幸|不一|未来|无论|无人机|无线|无疑|非常|非洲|是否|别人|别的|"
-    r"分别|区别|特别|级别|类别|性别|个别|告别|识别|差别|别墅"
-)
-_NEGATION_EN = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot)\b|n't\b")
+# Below this share a claim is not about what its source says, and a contradiction found
+# in it would be a coincidence: it is "unsupported wording" without a typed check. Above
+# it, a typed change (考慮 -> 已宣布 in a short sentence costs half its bigrams) names
+# the verdict.
+MIN_TYPED_OVERLAP = 0.25
+# A quantity with 萬 or 億 is an amount: compared by value, whatever way it is written.
+_LARGE = re.compile(r"[万亿]")
+# A Chinese numeral before a measure word (三名, 两次): a stated quantity. Without 万 亿 %
+# a numeral run is taken whole or not at all (三万多 gives no quantity).
+_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
+_NAME_KINDS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organisation, other name
+# What jieba sometimes tags as a name but is a count (五十二人 -> 二人/nr).
+_COUNT = re.compile(rf"^[{CN_NUMERALS}]+[{MEASURE_WORDS_JUDGE}]?$")
+TYPES = checks.TYPES
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """The verdict on one claim: supported or not, why, the type of the failed check
+    (one of ``TYPES``; "" when supported) and the source span it was judged against
+    (``passage``: index into the passages given; offsets into that passage)."""
+
+    supported: bool
+    reason: str
+    type: str = ""
+    passage: int | None = None
+    start: int = 0
+    end: int = 0
+    quote: str = ""  # the source span's text, as the passage writes it
+
+    def span_json(self) -> dict | None:
+        """The source span as JSON (``rag judge --json``), or None without one."""
+        if self.passage is None:
+            return None
+        return {"passage": self.passage, "start": self.start, "end": self.end,
+                "text": self.quote}  # fmt: skip
 
 
 @dataclass
@@ -45,35 +86,10 @@ class VerifiedAnswer:
     unsupported: list[str] = field(default_factory=list)  # claims no cited source backs
 
 
-def negated(text: str) -> bool:
-    """Whether folded ``text`` holds a negation (不/未/没有/not ...)."""
-    if _NEGATION_EN.search(text):
-        return True
-    return _NEGATION_ZH.search(_NOT_NEGATION_ZH.sub("", text)) is not None
-
-
 def best_span(claim: str, passage: str) -> tuple[int, int]:
     """Offsets of the passage sentence that best matches ``claim`` (raw text)."""
-    folded_claim = fold(claim)
-    best, best_score = (0, len(passage)), -1.0
-    for start, end in split_sentences(passage):
-        score = wording_overlap(folded_claim, fold(passage[start:end]))
-        if score > best_score:
-            best, best_score = (start, end), score
-    return best
-
-
-def _matched_region(claim: str, sentence: str) -> str:
-    """The part of a source sentence between the first and last bigram it shares with
-    the claim: a negation elsewhere in the sentence is about another clause."""
-    spots = [i for g in cjk_bigrams(claim) for i in [sentence.find(g)] if i >= 0]
-    if not spots:
-        return sentence
-    return sentence[min(spots) : max(spots) + 2]
-
-
-def _person_names(folded: str) -> set[str]:
-    return {word for word, tag in tagged_names(folded) if tag.startswith("nr")}
+    region = best_sentence(fold(claim), [passage])
+    return (region.start, region.end) if region else (0, len(passage))
 
 
 def glossary_overlap(english: str, folded_source: str) -> float | None:
@@ -94,54 +110,174 @@ def glossary_overlap(english: str, folded_source: str) -> float | None:
     return sum(present(t) for t in terms) / len(terms)
 
 
-def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
-    """(supported, reason): does ``passage`` back the claim ``sentence``?"""
-    claim = fold(CITATION_MARKER.sub("", sentence)).strip()
-    source = fold(passage)
-    if not claim:
-        return True, "empty claim"
-    zh_claim = bool(CJK.search(claim))
-    cross_lingual = zh_claim != bool(CJK.search(source))
+def _fail(kind: str, reason: str, region: Region | None, passages: Sequence[str]) -> ClaimCheck:
+    if region is None:
+        return ClaimCheck(False, reason, kind)
+    quote = passages[region.passage][region.start : region.end]
+    return ClaimCheck(False, reason, kind, region.passage, region.start, region.end, quote)
+
+
+def _fact_problem(claim: str, sources: checks.Sources, zh_claim: bool) -> tuple[str, str] | None:
+    """(type, reason) of the first number, date, year, name or quoted term of the claim
+    that the sources do not hold."""
+    source = sources.text
     facts = extract_facts(claim, latin_all=zh_claim)
     have = extract_facts(source, latin_all=True)
     for year in sorted(facts.years):
         if year not in have.years and str(year) not in source:
-            return False, f"year {year} not in source"
+            return "date", f"year {year} not in source"
     for date in facts.dates:
         if not date_in(date, have):
-            return False, f"date {date.label()} not in source"
+            return "date", f"date {date.label()} not in source"
+    values = set(have.numbers) | {v for _, v in checks.scaled_numbers(source)}
+    mine = checks.scaled_numbers(claim)  # 3萬 = 30,000 = 三萬
     for number in sorted(facts.numbers):
-        if number not in have.numbers:
-            return False, f"number {number} not in source"
+        if number in values or any(m == number and v in values for m, v in mine):
+            continue
+        return "number", f"number {number} not in source"
+    for mantissa, value in mine:
+        if value not in values:
+            return "number", f"number {mantissa} × its unit ({value}) not in source"
     for name in sorted(facts.latin):
-        if not latin_in(name, source):
-            return False, f"name {name!r} not in source"
+        if not latin_in(name, source) and not _named_alias(name, sources):
+            return "entity", f"name {name!r} not in source"
     for term in sorted(facts.quoted):
-        if term not in source:
-            return False, f"quoted {term!r} not in source"
-    anchored = bool(facts.years or facts.dates or facts.numbers or facts.latin or facts.quoted)
-    if cross_lingual:
-        # Wording cannot be compared across languages; an English claim's vocabulary can
-        # be, through the news glossary the offline translator uses.
-        share = None if zh_claim else glossary_overlap(CITATION_MARKER.sub("", sentence), source)
-        if share is not None and share >= MIN_OVERLAP:
-            return True, f"cross-language claim: {share:.0%} of its terms are in the source"
-        if anchored:
-            return True, "cross-language claim: its numbers, dates and names are in the source"
-        return False, "cross-language claim without numbers, dates or names: cannot be checked"
+        if not sources.holds(term):
+            return "entity", f"quoted {term!r} not in source"
+    return None
+
+
+def _values(folded: str) -> set[str]:
+    """Every number of folded text, those written with a unit also at their value."""
+    have = extract_facts(folded, latin_all=True)
+    return set(have.numbers) | {v for _, v in checks.scaled_numbers(folded)}
+
+
+def _named_alias(name: str, sources: checks.Sources) -> bool:
+    """Whether a Latin name is an alias, in the entity lexicon, of an entity the
+    sources name in another form (Facebook for 臉書)."""
+    return any(m.form == name and m.row in sources.named for m in lexicon("entities").find(name))
+
+
+def _anchored(claim: str, zh_claim: bool) -> bool:
+    facts = extract_facts(claim, latin_all=zh_claim)
+    return bool(facts.years or facts.dates or facts.numbers or facts.latin or facts.quoted)
+
+
+def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
+    """Do ``passages`` (taken together) support the claim ``sentence``?"""
+    plain = fold(CITATION_MARKER.sub("", sentence)).strip()  # names, alignment
+    claim = fold_regional(plain)  # facts and wording, compared with regional wording one
+    passages = list(passages)  # spans index into them as given, empty ones included
+    if not claim:
+        return ClaimCheck(True, "empty claim")
+    if not any(passages):
+        return ClaimCheck(False, "no passage to check against", "unsupported wording")
+    sources = checks.Sources.of(passages)
+    source = sources.text
+    zh_claim = bool(CJK.search(claim))
+    best = best_sentence(plain, passages)
+    problem = _fact_problem(claim, sources, zh_claim)
+    if problem:
+        return _fail(problem[0], problem[1], best, passages)
+    if zh_claim != bool(CJK.search(source)):
+        return _cross_lingual(sentence, claim, source, zh_claim, best, passages)
     if zh_claim:
-        for name in sorted(_person_names(claim)):
-            if name not in source:
-                return False, f"name {name} not in source"
+        for word, tag in tagged_names(plain):
+            if tag.startswith("nr") and not _COUNT.match(word) and not sources.holds(word):
+                return _fail("entity", f"name {word} not in source", best, passages)
     share = wording_overlap(claim, source)
+    if share >= MIN_TYPED_OVERLAP:
+        # A claim about what the source says, changed: the type of the change is the
+        # verdict's type, even when the change also costs it most of its wording.
+        pairs = align(plain, passages)
+        for i, pair in enumerate(pairs):
+            finding = checks.check_pair(pair, sources, continues=i < len(pairs) - 1)
+            if finding:
+                return _fail(finding.type, finding.reason, finding.region, passages)
     if share < MIN_OVERLAP:
-        return False, f"only {share:.0%} of the wording is in the source"
-    start, end = best_span(sentence, passage)
-    closest = _matched_region(claim, fold(passage[start:end]))
-    if negated(claim) != negated(closest):
-        side = "adds" if negated(claim) else "drops"
-        return False, f"the claim {side} a negation compared with the source"
-    return True, f"supported ({share:.0%} of the wording in the source)"
+        reason = f"only {share:.0%} of the wording is in the source"
+        return _fail("unsupported wording", reason, best, passages)
+    if zh_claim:
+        for word, tag in tagged_names(plain):
+            if tag.startswith(_NAME_KINDS) and not _COUNT.match(word) and not sources.holds(word):
+                return _fail("entity", f"name {word} not in source", best, passages)
+    for word in checks.unnamed_entities(claim, sources):
+        return _fail("entity", f"the source never names {word}", best, passages)
+    for m in _CN_QUANTITY.finditer(claim):
+        quantity, measure = m.group(0), claim[m.end()]
+        value = cn_to_int(quantity)
+        if quantity in source or f"{value}{measure}" in source:
+            continue
+        if _LARGE.search(quantity) and str(value) in _values(source):
+            continue  # 三萬元 where the source writes 3萬元 or 30,000元
+        return _fail("number", f"quantity {quantity} not in source", best, passages)
+    region = best
+    ok = ClaimCheck(True, f"supported ({share:.0%} of the wording in the source)")
+    if region is None:
+        return ok
+    quote = passages[region.passage][region.start : region.end]
+    return replace(ok, passage=region.passage, start=region.start, end=region.end, quote=quote)
+
+
+def _cross_lingual(
+    sentence: str,
+    claim: str,
+    source: str,
+    zh_claim: bool,
+    best: Region | None,
+    passages: Sequence[str],
+) -> ClaimCheck:
+    """An English claim over Chinese sources (or the reverse): wording cannot be
+    compared across languages; an English claim's vocabulary can be, through the news
+    glossary the offline translator uses, and its antonyms, negation and certainty
+    through the English forms of the lexicons."""
+    anchored = _anchored(claim, zh_claim)
+    share = None if zh_claim else glossary_overlap(CITATION_MARKER.sub("", sentence), source)
+    if share is not None and share >= MIN_OVERLAP:
+        flip = _english_flip(claim, sentence, passages)
+        if flip:
+            return _fail(flip[0], flip[1], flip[2], passages)
+        reason = f"cross-language claim: {share:.0%} of its terms are in the source"
+        return _with_span(ClaimCheck(True, reason), best, passages)
+    if anchored:
+        flip = None if zh_claim else _english_flip(claim, sentence, passages)
+        if flip:
+            return _fail(flip[0], flip[1], flip[2], passages)
+        reason = "cross-language claim: its numbers, dates and names are in the source"
+        return _with_span(ClaimCheck(True, reason), best, passages)
+    reason = "cross-language claim without numbers, dates or names: cannot be checked"
+    return _fail("unsupported wording", reason, best, passages)
+
+
+def _with_span(check: ClaimCheck, region: Region | None, passages: Sequence[str]) -> ClaimCheck:
+    if region is None:
+        return check
+    quote = passages[region.passage][region.start : region.end]
+    return replace(check, passage=region.passage, start=region.start, end=region.end, quote=quote)
+
+
+def _english_flip(
+    claim: str, sentence: str, passages: Sequence[str]
+) -> tuple[str, str, Region] | None:
+    """(type, reason, region) when an English claim says the opposite of the Chinese
+    sentence its glossary terms align to: an antonym pole, a negation the sentence does
+    not have, or a certain word where the sentence only has a hedge."""
+    from rag.analysis.glossary import translate_question
+
+    translation = translate_question(CITATION_MARKER.sub("", sentence))
+    terms = translation.analysis.split() if translation else []
+    region = checks.english_region(terms, passages)
+    if region is None:
+        return None
+    found = checks.english_flip(claim, region.text)
+    return (found[0], found[1], region) if found else None
+
+
+def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
+    """(supported, reason): does ``passage`` back the claim ``sentence``?"""
+    check = check_claim(sentence, [passage])
+    return check.supported, check.reason
 
 
 def verify_citations(
@@ -172,20 +308,27 @@ def verify_citations(
                     )
                     continue
                 hit = contexts[n - 1]
-                ok, reason = sentence_supported(sentence, hit.text)
-                start, end = best_span(sentence, hit.text)
+                check = check_claim(sentence, [hit.text])
+                ok, reason, kind = check.supported, check.reason, check.type
+                start, end = (
+                    (check.start, check.end)
+                    if check.passage is not None
+                    else best_span(sentence, hit.text)
+                )
                 injected = instruction_reason(hit, start, end) if ok else None
                 if injected:
-                    ok, reason = False, injected
+                    ok, reason, kind = False, injected, "instruction"
                 if (n, start, end, ok) not in seen:
                     seen.add((n, start, end, ok))
-                    citations.append(citation_for(n, hit, start, end, supported=ok))
+                    verdict = {} if ok else {"claim": sentence, "type": kind, "reason": reason}
+                    citations.append(citation_for(n, hit, start, end, supported=ok, **verdict))
                 backed = backed or ok
                 if ok or not drop_unsupported:
                     keep.append(n)
                 if not ok:
                     action = "Removed" if drop_unsupported else "Unverified"
-                    warnings.append(f"{action} citation [{n}] for “{_short(sentence)}”: {reason}.")
+                    why = f"{kind}: {reason}" if kind and kind != "instruction" else reason
+                    warnings.append(f"{action} citation [{n}] for “{_short(sentence)}”: {why}.")
             replacements[m.span()] = "".join(f"[{n}]" for n in keep)
         if not backed:
             unsupported.append(sentence)

@@ -71,6 +71,12 @@ class Citation:
     quote_start: int  # offsets of the quote inside the passage text
     quote_end: int
     supported: bool = True  # False when the citation check could not verify it
+    # When not supported: the answer sentence the marker belongs to, the type of the
+    # failed check (negation, modality, degree, antonym, entity, number, date,
+    # unsupported wording) and why, for the UI to mark that sentence.
+    claim: str = ""
+    type: str = ""
+    reason: str = ""
 
     def to_json(self, *, provenance: bool = True, replay: bool = False) -> dict[str, Any]:
         """The citation in JSON: ``n``, ``doc_id``, ``title``, ``quote``, plus
@@ -92,8 +98,19 @@ class Citation:
         return out
 
 
-def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True) -> Citation:
-    """A Citation of ``hit.text[start:end]`` as source [n]."""
+def citation_for(
+    n: int,
+    hit: Hit,
+    start: int,
+    end: int,
+    supported: bool = True,
+    *,
+    claim: str = "",
+    type: str = "",
+    reason: str = "",
+) -> Citation:
+    """A Citation of ``hit.text[start:end]`` as source [n] (with the check's verdict on
+    ``claim`` when it is not supported)."""
     return Citation(
         n=n,
         doc_id=hit.doc_id,
@@ -106,6 +123,9 @@ def citation_for(n: int, hit: Hit, start: int, end: int, supported: bool = True)
         quote_start=start,
         quote_end=end,
         supported=supported,
+        claim=claim,
+        type=type,
+        reason=reason,
     )
 
 

@@ -21,7 +21,7 @@
   // Plain text of a rendered answer: line breaks kept, buttons and notes left out.
   function answerText(box) {
     const clone = (box.querySelector(".refusal-text") || box).cloneNode(true);
-    clone.querySelectorAll("button, .warnings").forEach((e) => e.remove());
+    clone.querySelectorAll("button, .warnings, .claim-flag").forEach((e) => e.remove());
     clone.querySelectorAll("br").forEach((e) => e.replaceWith("\n"));
     return clone.textContent.trim();
   }

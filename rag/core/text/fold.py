@@ -20,6 +20,24 @@ def fold(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
+@lru_cache(maxsize=4096)
+def fold_regional(text: str) -> str:
+    """``fold(text)`` with mainland and Taiwan wording made one: OpenCC's s2twp then
+    tw2sp turn either region's word into the mainland one (伺服器 and 服务器 -> 服务器,
+    影片 -> 视频, 晶片 -> 芯片, 高階 and 高端 -> 高级). For comparing a claim with its
+    source (rag.answer.verify), where either may use either region's words; cached,
+    since an answer's claims are compared with the same passages.
+
+    The phrase tables match across word boundaries now and then (以色列舉辦 ->
+    以色枚举办: 列舉 is a Taiwan phrase), the same way on both sides; names are
+    therefore taken from the plain ``fold`` of a claim. The length may change, so
+    offsets are never taken from the result."""
+    if not text:
+        return text
+    nfkc = unicodedata.normalize("NFKC", text).lower()
+    return to_simplified(converter("tw2sp").convert(converter("s2twp").convert(nfkc)))
+
+
 @lru_cache(maxsize=8)
 def converter(config: str):  # type: ignore[no-untyped-def]
     """The OpenCC converter for ``config`` (t2s, s2t, s2twp, tw2sp...), built once."""
