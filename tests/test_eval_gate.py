@@ -45,6 +45,11 @@ def test_shipped_config_is_well_formed() -> None:
 
     config = json.loads(CONFIG.read_text(encoding="utf-8"))
     assert {"sample_pages", "rgb_zh_refine", "rgb_distractors", "judges"} <= set(config["runs"])
+    # The learned answerer's held-out articles (issue 11): answers and refusals guarded.
+    for name in ("drcd_test", "cmrc_test"):
+        spec = config["runs"][name]
+        assert {"accuracy", "correct_refusal_rate"} <= set(spec["min"])
+        assert "false_refusal_rate" in spec["max"]
     for spec in config["runs"].values():
         assert spec["set"] and (spec.get("min") or spec.get("max"))
         rates = {k: v for k, v in spec.get("min", {}).items() if "_per_" not in k}
