@@ -24,7 +24,7 @@ QUESTIONS = [
         "facts": [["5月20日"]],
         "evidence": ["滨江大桥"],
     },
-    {"id": "g2", "question": "星河市地铁的票价是多少钱？", "answerable": False},
+    {"id": "g2", "question": "台北101大樓有多高？", "answerable": False},
 ]
 
 

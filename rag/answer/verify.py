@@ -47,7 +47,8 @@ MIN_TYPED_OVERLAP = 0.25
 _LARGE = re.compile(r"[万亿]")
 # A Chinese numeral before a measure word (三名, 两次): a stated quantity. Without 万 亿 %
 # a numeral run is taken whole or not at all (三万多 gives no quantity).
-_CN_QUANTITY = re.compile(rf"[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
+# Not after a digit: the 万 of 3万元 is the unit of an Arabic number (checked by value).
+_CN_QUANTITY = re.compile(rf"(?<![0-9.,])[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
 _NAME_KINDS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organisation, other name
 # What jieba sometimes tags as a name but is a count (五十二人 -> 二人/nr).
 _COUNT = re.compile(rf"^[{CN_NUMERALS}]+[{MEASURE_WORDS_JUDGE}]?$")
