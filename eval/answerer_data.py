@@ -32,11 +32,11 @@ from eval.data import (
     RGB_REFINE,
     RgbPassages,
     WikiArticle,
-    file_digest,
     load_rgb,
     load_squad,
     write_jsonl,
 )
+from rag.core.files import file_sha256
 from rag.core.text.fold import fold
 from rag.core.types import Hit
 
@@ -121,7 +121,7 @@ def provenance(names: Sequence[str]) -> dict[str, list[dict[str, str]]]:
     """Each set's input files with their sha256 (recorded in the fitted artifact)."""
     return {
         name: [
-            {"file": f"../shared/{p.relative_to(p.parents[2])}", "sha256": file_digest(p)}
+            {"file": f"../shared/{p.relative_to(p.parents[2])}", "sha256": file_sha256(p)}
             for p in inputs(name)
         ]  # fmt: skip
         for name in names

@@ -192,15 +192,6 @@ def load_squad(paths: Sequence[Path]) -> list[WikiArticle]:
     return articles
 
 
-def file_digest(path: Path) -> str:
-    """sha256 of a file, hex (data provenance recorded with fitted artifacts)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --- CRUD-RAG news --------------------------------------------------------------------
 # Each source line is ``<publish time>，正文：<body>``. A record keeps the time part as
 # given (the ingest pipeline parses it, and keeps what it cannot parse), the body as

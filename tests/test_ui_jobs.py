@@ -106,7 +106,8 @@ def titles(c: Any, query: str = "") -> dict[str, str]:
 def test_same_file_name_is_a_new_article_and_replace_is_deliberate(
     app: dict, tmp_path: Path
 ) -> None:
-    from ui.jobs import file_sha256, stored_name
+    from rag.core.files import file_sha256
+    from ui.jobs import stored_name
 
     c = client(app["url"])
     first = article(

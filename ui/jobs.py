@@ -12,7 +12,6 @@ upload's articles become searchable when the job ends and the server reopens the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.core.config import Settings
+from rag.core.files import file_sha256
 from rag.core.store import DocRecord, Store
 from ui.corpus import safe_name
 
@@ -127,14 +127,6 @@ def count_units(path: Path) -> int:
         return 1
     with path.open("rb") as src:
         return max(1, sum(1 for line in src if line.strip()))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        for block in iter(lambda: src.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def stored_name(digest: str, name: str) -> str:
