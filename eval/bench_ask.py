@@ -535,7 +535,8 @@ def print_rgb(out: dict[str, Any], print_fn: Print = print) -> None:
     )
     fr, cr = ours["false_refusal_halves"], dist["correct_refusal_halves"]
     print_fn(
-        "refusal thresholds were tuned on the odd-numbered questions: false refusals "
+        "the answerer was fitted and calibrated on the odd-numbered questions (with DRCD "
+        "and CMRC): false refusals "
         f"{fr['odd']:.3f} odd / {fr['even']:.3f} even (held out); distractor refusals "
         f"{cr['odd']:.3f} odd / {cr['even']:.3f} even (held out)"
     )
