@@ -57,7 +57,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Fit the learned extractive answerer (rag/answer/data/answerer.json) from DRCD, CMRC 2018
+# Fit the learned extractive answerer (rag/answer/data/answerer.json.gz) from DRCD, CMRC 2018
 # and RGB in ../shared; REBUILD=1 retrieves every labelled row again (~20 min).
 train: install
 	OMP_NUM_THREADS=1 $(PY) -m eval.train_answerer $(if $(REBUILD),--rebuild)

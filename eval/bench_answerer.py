@@ -240,11 +240,9 @@ def load_ms() -> float:
 
 
 def model_data_digest() -> str:
-    import json
+    from rag.answer.model import read_artifact
 
-    from rag.answer.model import ARTIFACT
-
-    return json.loads(ARTIFACT.read_text(encoding="utf-8"))["data"].get("rows_sha256", "")
+    return read_artifact()["data"].get("rows_sha256", "")
 
 
 if __name__ == "__main__":

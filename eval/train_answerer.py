@@ -1,4 +1,4 @@
-"""`make train`: fit the learned extractive answerer and write rag/answer/data/answerer.json.
+"""`make train`: fit the learned extractive answerer and write rag/answer/data/answerer.json.gz.
 
     python -m eval.train_answerer [--rebuild] [--out PATH]
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from eval.answerer_data import CACHE, SETS, inputs
 from eval.answerer_fit import data_record, dumps, fit, prepare_all
-from rag.answer.model import ARTIFACT
+from rag.answer.model import ARTIFACT, write_artifact
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     items = prepare_all(SETS, args.cache, args.rebuild)
     print("fitting:")
     result = fit(items, data_record(items, SETS, args.cache))
-    args.out.write_text(dumps(result), encoding="utf-8")
+    write_artifact(args.out, dumps(result))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e3:.0f} kB)")
     for split, by_set in result["metrics"].items():
         for name, f in by_set.items():

@@ -15,7 +15,7 @@ import pytest
 from eval.answerer_data import Row
 from eval.answerer_fit import dumps, export, fit, prepare
 from rag.analysis.features import QUESTION_FEATURES, SENTENCE_FEATURES
-from rag.answer.model import ARTIFACT, AnswererModel, Trees, load_model
+from rag.answer.model import AnswererModel, Trees, load_model, read_artifact
 from rag.core.types import Hit
 
 pytestmark = pytest.mark.unit
@@ -106,7 +106,7 @@ def test_loading_the_model_imports_no_scikit_learn() -> None:
 
 
 def test_shipped_artifact_records_features_data_and_figures() -> None:
-    data = json.loads(ARTIFACT.read_text(encoding="utf-8"))
+    data = read_artifact()
     model = load_model()
     assert model.sentence_features == SENTENCE_FEATURES  # the order features are built in
     assert model.question_features == QUESTION_FEATURES

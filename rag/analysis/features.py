@@ -1,7 +1,7 @@
 """The learned answerer's inputs: one feature vector per candidate sentence, and one per
 question (from the sentence scores and the best sentence). Pure functions over the
 question analysis, the ranked evidence and the hits; the names below are the order the
-fitted models (rag/answer/data/answerer.json) expect, and the artifact records them."""
+fitted models (rag/answer/data/answerer.json.gz) expect, and the artifact records them."""
 
 from __future__ import annotations
 
