@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -703,7 +703,3 @@ def build(seed: int = SEED, shared: Path = data.SHARED, scale: float = 1.0) -> l
                 )
             )
     return items
-
-
-def iter_half(items: Iterable[Item], half: str) -> Iterator[Item]:
-    return (item for item in items if item.half == half)

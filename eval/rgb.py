@@ -46,10 +46,6 @@ class RgbCorpus:
         return {f"rgb-{i}": text for i, text in enumerate(self.pool.texts)}
 
 
-def _flat(groups: list) -> list[str]:
-    return [p for g in groups for p in (g if isinstance(g, list) else [g])]
-
-
 def build(task: str, rows: list[dict]) -> RgbCorpus:
     """The corpus and items of an RGB task over ``rows`` (already limited)."""
     if task not in TASKS:
