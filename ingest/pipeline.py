@@ -13,7 +13,6 @@ stored identity is an update (that is how corrected articles arrive).
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -29,8 +28,6 @@ from rag.core.lexstore import LexicalStore
 from rag.core.lock import OnWait
 from rag.core.store import DocRecord, Store, StoreError, chunk_metadata
 from rag.core.types import Chunk
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -482,10 +479,7 @@ def _store_batch(
         except BaseException:
             lexical.discard(segment)
             raise
-        try:
-            lexical.publish([segment], replaced, store.generation(), expect=before, store=store)
-        except Exception as exc:  # noqa: BLE001  (a cache: readers catch up from the store)
-            log.warning("lexical index not updated (%s); readers will catch up", exc)
+        lexical.follow_commit([segment], replaced, store, before)
 
 
 def _embed_text(chunk: Chunk) -> str:

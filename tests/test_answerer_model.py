@@ -88,9 +88,19 @@ def test_same_rows_give_the_same_artifact_bytes() -> None:
     first = dumps(fit(items, {"note": "test"}, log=lambda *_: None))
     again = dumps(fit([prepare(row) for row in _rows()], {"note": "test"}, log=lambda *_: None))
     assert first == again
-    model = AnswererModel.from_json(json.loads(first))
-    assert model.sentence_features == SENTENCE_FEATURES
-    assert model.question_features == QUESTION_FEATURES
+    data = json.loads(first)
+    assert AnswererModel.from_json(data).threshold == data["threshold"]
+
+
+def test_an_artifact_fitted_on_other_features_is_refused() -> None:
+    data = read_artifact()
+    AnswererModel.from_json(data)  # the shipped one matches the code
+    swapped = list(data["sentence_features"])
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    with pytest.raises(ValueError, match="sentence_features differ"):
+        AnswererModel.from_json({**data, "sentence_features": swapped})
+    with pytest.raises(ValueError, match="question_features differ"):
+        AnswererModel.from_json({**data, "question_features": data["question_features"][:-1]})
 
 
 def test_loading_the_model_imports_no_scikit_learn() -> None:

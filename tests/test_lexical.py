@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -61,15 +59,6 @@ def test_search_orders_scores_and_limits_k(index: LexicalIndex) -> None:
     assert len(index) == len(DOCS)
 
 
-def test_save_load_round_trip(index: LexicalIndex, tmp_path: Path) -> None:
-    index.save(tmp_path / "bm25")
-    loaded = LexicalIndex.load(tmp_path / "bm25")
-    assert len(loaded) == len(index)
-    for q in ("台灣半導體", "Nvidia H20", "票房冠军", "吉祥物"):
-        assert loaded.search(q, 5) == index.search(q, 5)
-    assert np.array_equal(loaded.scores("2025"), index.scores("2025"))
-
-
 def test_empty_index_and_query() -> None:
     empty = LexicalIndex.build([], [])
     assert len(empty) == 0 and empty.search("任何", 3) == []
@@ -96,7 +85,6 @@ def test_rgb_recall_floor() -> None:
 def test_scores_match_bm25s_on_the_same_tokens():
     """Our numpy BM25 is bm25s's default (Lucene) variant, only faster to build."""
     import bm25s
-    import numpy as np
 
     from rag.core.lexical import LexicalIndex, tokenize
 

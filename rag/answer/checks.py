@@ -153,31 +153,12 @@ def _changed(matches: list[Match], lo: int, hi: int) -> list[Match]:
 _CLAUSE_END = frozenset("，。；：！？,.;:!?\n")
 
 
-def _scope_shared(text: str, shared: Sequence[bool], start: int) -> bool:
-    """Whether what a word governs, from ``start`` on, is text both sides share: one of
-    the SCOPE_HEAD characters there (before a clause break) is in an equal block.
-    Spaces, quotes and brackets are skipped (不是“C919”, English words)."""
+def _first_shared(text: str, shared: Sequence[bool], start: int, limit: int) -> int | None:
+    """The first character from ``start`` on that both sides share, among the next
+    ``limit`` word characters and before a clause break (spaces, quotes and brackets are
+    skipped: 不是“C919”, English words); None when there is none."""
     seen, k = 0, start
-    while k < len(text) and seen < SCOPE_HEAD:
-        ch = text[k]
-        if ch in _CLAUSE_END:
-            return False
-        if CJK.match(ch) or ch.isalnum():
-            if shared[k]:
-                return True
-            seen += 1
-        k += 1
-    return False
-
-
-def _anchor(text: str, shared: Sequence[bool], word: Match) -> int | None:
-    """Where a negation word is tied to text both sides share: its first shared
-    character (the 是 of an added 不是, the 未 of 並未 where the other side has 未), or
-    else the first shared character after it, within SCOPE_HEAD characters and before
-    a clause break (spaces, quotes and brackets skipped); None when there is none (the
-    word sits in dropped or rewritten text)."""
-    seen, k = 0, word.start
-    while k < len(text) and seen < SCOPE_HEAD + len(word.form):
+    while k < len(text) and seen < limit:
         ch = text[k]
         if ch in _CLAUSE_END:
             return None
@@ -187,6 +168,21 @@ def _anchor(text: str, shared: Sequence[bool], word: Match) -> int | None:
             seen += 1
         k += 1
     return None
+
+
+def _scope_shared(text: str, shared: Sequence[bool], start: int) -> bool:
+    """Whether what a word governs, from ``start`` on, is text both sides share: one of
+    the SCOPE_HEAD characters there (before a clause break) is in an equal block."""
+    return _first_shared(text, shared, start, SCOPE_HEAD) is not None
+
+
+def _anchor(text: str, shared: Sequence[bool], word: Match) -> int | None:
+    """Where a negation word is tied to text both sides share: its first shared
+    character (the 是 of an added 不是, the 未 of 並未 where the other side has 未), or
+    else the first shared character after it, within SCOPE_HEAD characters and before
+    a clause break; None when there is none (the word sits in dropped or rewritten
+    text)."""
+    return _first_shared(text, shared, word.start, SCOPE_HEAD + len(word.form))
 
 
 def _scope_start(word: Match, op_end: int) -> int:

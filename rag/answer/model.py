@@ -86,6 +86,16 @@ class AnswererModel:
 
     @classmethod
     def from_json(cls, data: dict) -> AnswererModel:
+        """The model in ``data``; an error when it was fitted on other features than the
+        code computes (the trees would read the wrong columns and mis-score silently)."""
+        from rag.analysis.features import QUESTION_FEATURES, SENTENCE_FEATURES
+
+        for key, code in (("sentence_features", SENTENCE_FEATURES),
+                          ("question_features", QUESTION_FEATURES)):  # fmt: skip
+            if tuple(data[key]) != code:
+                raise ValueError(
+                    f"the answerer artifact's {key} differ from the code's: run make train"
+                )
         return cls(
             sentence_features=tuple(data["sentence_features"]),
             question_features=tuple(data["question_features"]),

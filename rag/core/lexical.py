@@ -16,10 +16,8 @@ from a term-major sparse matrix.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +31,6 @@ _WORD_FLAG = np.int64(1 << 40)  # word-token keys live in [2^40, 2^41), bigrams 
 _HASH_MUL = np.uint64(0x100000001B3)  # FNV-1a prime
 _HASH_SEED = np.uint64(0xCBF29CE484222325)
 _SEP = "\n"  # documents are folded together, joined by a separator character
-FORMAT = "newsrag-bm25-v1"
 
 
 @lru_cache(maxsize=1)
@@ -317,31 +314,6 @@ class LexicalIndex:
             keys = query_keys(token)
             out[token] = float(self.idf[rows[0]]) if len(keys) == 1 and len(rows) else 0.0
         return out
-
-    def save(self, path: Path) -> None:
-        """Write the index to the folder ``path`` (arrays in one .npz, ids in JSON)."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            path / "bm25.npz",
-            vocab=self.vocab,
-            indptr=self.indptr,
-            docs=self.docs,
-            weights=self.weights,
-            idf=self.idf,
-        )
-        meta = {"format": FORMAT, "k1": self.k1, "b": self.b, "ids": self.ids}
-        (path / "bm25.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> LexicalIndex:
-        path = Path(path)
-        meta = json.loads((path / "bm25.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} holds a lexical index of format {meta.get('format')!r}")
-        with np.load(path / "bm25.npz", allow_pickle=False) as arrays:
-            parts = {name: arrays[name] for name in arrays.files}
-        return cls(meta["ids"], k1=meta["k1"], b=meta["b"], **parts)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -48,6 +49,8 @@ from rag.core.lexical import (
 if TYPE_CHECKING:
     from rag.core.config import Settings
     from rag.core.store import Store
+
+log = logging.getLogger(__name__)
 
 FORMAT = "newsrag-lexseg-v1"
 K1, B = 1.5, 0.75  # bm25s's defaults, as LexicalIndex
@@ -256,7 +259,6 @@ class LexicalSnapshot:
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.generation: str | None = manifest.get("generation")
-        self.manifest = manifest
         self.k1, self.b = float(manifest.get("k1", K1)), float(manifest.get("b", B))
         self.avg_len = float(manifest.get("avg_len", 1.0))
         self.segments = [Segment.open(folder, s["name"]) for s in manifest.get("segments", [])]
@@ -458,6 +460,21 @@ class LexicalStore:
     def discard(self, segment: Segment | None) -> None:
         if segment is not None:
             shutil.rmtree(self.segment_dir / segment.name, ignore_errors=True)
+
+    def follow_commit(
+        self,
+        added: Sequence[Segment | None],
+        removed_docs: Iterable[str],
+        store: Store,
+        before: str,
+    ) -> None:
+        """Under ``locked()``, right after a commit: ``publish`` it. A failure here is
+        logged, not raised: the commit stands, and the index is a cache that readers
+        bring up to date from the store."""
+        try:
+            self.publish(added, removed_docs, store.generation(), expect=before, store=store)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("lexical index not updated (%s); readers will catch up", exc)
 
     def publish(
         self,

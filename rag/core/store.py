@@ -378,8 +378,7 @@ class Store:
         return [(cid, 1.0 - float(dist), text, meta or {}) for cid, dist, text, meta in rows]
 
     def generation(self) -> str:
-        """Changes on every write that readers can see; one cheap call (fingerprint()
-        reads every record)."""
+        """Changes on every write that readers can see; one cheap call."""
         ef = _embedding_function_class()()
         docs = self.client.get_collection(self.docs.name, embedding_function=ef)
         return str((docs.metadata or {}).get("generation", ""))
@@ -389,11 +388,6 @@ class Store:
         with _PROCESS_GUARD:  # before the write: a reader of this process must not
             _WRITTEN[self._generation_key()] = generation  # take our write for another's
         self.docs.modify(metadata={"generation": generation})
-
-    def fingerprint(self) -> str:
-        """Changes whenever the set of committed documents or versions changes."""
-        items = sorted(self.committed_versions().items())
-        return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
     # Writing -------------------------------------------------------------------------
     def begin(self, entries: Sequence[tuple[str, str]]) -> str:
@@ -460,7 +454,7 @@ class Store:
                 self.chunks.delete(where={"doc_id": doc_id})
                 self.docs.delete(ids=[journal_id])
                 self._touch()
-                lexical.publish([], [doc_id], self.generation(), expect=before, store=self)
+                lexical.follow_commit([], [doc_id], self, before)
 
     def repair(self) -> int:
         """Finish or undo what an interrupted run left. Returns documents repaired.

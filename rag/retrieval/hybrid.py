@@ -3,7 +3,6 @@ question-aware second stage (and a cross-encoder when one is configured)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +16,6 @@ from rag.core.lexstore import LexicalSnapshot, LexicalStore
 from rag.core.store import Store
 from rag.core.text.fold import variants
 from rag.core.types import Hit
-
-log = logging.getLogger(__name__)
 
 FIRST_STAGE = 100  # candidates taken from each of lexical and dense search
 POOL = 30  # fused candidates given to the second stage
@@ -46,14 +43,6 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def accepts(self, meta: dict[str, Any]) -> bool:
-        day = meta.get("published_day")
-        if self.since and (day is None or day < _day(self.since)):
-            return False
-        if self.until and (day is None or day > _day(self.until)):
-            return False
-        return not self.sources or meta.get("source") in self.sources
 
 
 def _day(iso: str) -> int:
@@ -88,11 +77,6 @@ class HybridRetriever:
     def open(cls, settings: Settings, *, create: bool = False) -> HybridRetriever:
         """A retriever over the store; a missing one is an error unless ``create``."""
         return cls(Store.open(settings, create=create), settings)
-
-    @property
-    def index(self) -> LexicalSnapshot | None:
-        """The lexical snapshot last opened by ``refresh`` (None before the first)."""
-        return self._index
 
     def refresh(self) -> LexicalSnapshot:
         """Open the lexical snapshot of the store's current generation if the store
