@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.crud import shared_dir, to_record
+from eval.data import SHARED, crud_record
 
 SIZES = (10_000, 50_000, 210_000)
 MILLION = 1_000_000
@@ -54,9 +54,8 @@ PLOT = Path("docs/scale.svg")
 
 # The corpus --------------------------------------------------------------------------
 def corpus_dir() -> Path | None:
-    shared = shared_dir()
-    path = shared / "data" / "crud-rag-80k" if shared else None
-    return path if path and any(path.glob("documents_dup_part_*.txt")) else None
+    path = SHARED / "data" / "crud-rag-80k"
+    return path if any(path.glob("documents_dup_part_*.txt")) else None
 
 
 def articles(copies: int = 1) -> list[dict[str, Any]]:
@@ -69,7 +68,7 @@ def articles(copies: int = 1) -> list[dict[str, Any]]:
     for path in sorted(root.glob("documents_dup_part_*.txt")):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
-                record = to_record(line.rstrip("\r\n"))
+                record = crud_record(line.rstrip("\r\n"))
                 if record["text"]:
                     base.append(record)
     out = list(base)
