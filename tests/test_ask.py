@@ -277,3 +277,25 @@ def test_rag_ask_with_an_empty_question_is_an_error_not_a_read_of_stdin(store_db
         assert done.returncode == 2, done.stdout
         assert done.stdout == ""
         assert "empty question" in done.stderr and "stdin" in done.stderr
+
+
+def test_opening_warms_the_vector_index_in_the_background(store_db):
+    """HybridRetriever.open starts loading Chroma's index in a thread (the cold-start
+    overlap of issue 13); dense search waits for it and answers as a cold store does."""
+    from rag.core.store import Store
+    from rag.retrieval.hybrid import HybridRetriever
+
+    settings = Settings.from_env({}, db=store_db, embedder="hash")
+    cold = Store.open(settings, create=False)
+    vector = cold.embedder.embed_query("晶片出口規定")
+    expected = cold.dense_search(vector, 3)
+    assert cold._warming is None  # a plain Store does not warm
+
+    retriever = HybridRetriever.open(settings)
+    warming = retriever.store._warming
+    assert warming is not None and warming.name == "chroma-warm"
+    retriever.store.warm()
+    assert retriever.store._warming is warming  # once per Store
+    assert retriever.store.dense_search(vector, 3) == expected
+    assert not warming.is_alive()  # the search waited for it
+    assert expected and expected[0][2].startswith("商務部於3月1日宣布新的晶片出口規定")

@@ -288,17 +288,24 @@ def tokenize(folded: str) -> list[str]:
 NAME_TAGS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organization, other name
 
 
+@lru_cache(maxsize=1)
+def load_tagger():  # type: ignore[no-untyped-def]
+    """jieba's part-of-speech tagger (its word-tag table loads on import: ~0.5 s), after
+    ``load_jieba``. A retriever loads both when it opens (``HybridRetriever.open``)."""
+    load_jieba()
+    import jieba.posseg
+
+    return jieba.posseg
+
+
 @lru_cache(maxsize=8192)
 def tagged_names(sentence: str) -> tuple[tuple[str, str], ...]:
     """(word, tag) of the proper names (2+ characters) jieba tags in a sentence (cached:
     the retriever's answer-aware pass, the answerer and the verifier look at the same
     sentences)."""
-    load_jieba()
-    import jieba.posseg
-
     return tuple(
         (word, tag)
-        for word, tag in jieba.posseg.lcut(sentence)
+        for word, tag in load_tagger().lcut(sentence)
         if tag.startswith(NAME_TAGS) and len(word) >= 2
     )
 

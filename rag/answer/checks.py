@@ -353,13 +353,10 @@ _NOT_NAME_TAGS = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y", "e")
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, tag) of the jieba words of folded text (cached)."""
-    from rag.analysis.query import load_jieba
-
-    load_jieba()
-    import jieba.posseg
+    from rag.analysis.query import load_tagger
 
     out, pos = [], 0
-    for word, tag in jieba.posseg.lcut(text):
+    for word, tag in load_tagger().lcut(text):
         out.append((pos, pos + len(word), tag))
         pos += len(word)
     return tuple(out)

@@ -75,8 +75,17 @@ class HybridRetriever:
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = False) -> HybridRetriever:
-        """A retriever over the store; a missing one is an error unless ``create``."""
-        return cls(Store.open(settings, create=create), settings)
+        """A retriever over the store; a missing one is an error unless ``create``.
+
+        Ready to answer: the store's vector index loads in the background
+        (``Store.warm``) while this thread loads the second stage's tokenizer and
+        tagger, so a cold ``rag ask`` pays for the longer of the two, not both."""
+        from rag.analysis.query import load_tagger
+
+        store = Store.open(settings, create=create)
+        store.warm()
+        load_tagger()
+        return cls(store, settings)
 
     def refresh(self) -> LexicalSnapshot:
         """Open the lexical snapshot of the store's current generation if the store
