@@ -181,6 +181,35 @@ def test_an_index_deleted_from_disk_is_rebuilt_from_the_store(tmp_path):
     assert LexicalStore.of(settings).manifest()["full_builds"] == 1
 
 
+def test_an_index_built_with_other_tokens_is_rebuilt_not_served(tmp_path, monkeypatch):
+    """A tokenizer change (TOKENIZER_VERSION, OpenCC, Unicode) makes the on-disk token keys
+    stale: the manifest records tokenizer_id() and a reader rebuilds on a mismatch."""
+    from rag.core import lexical, lexstore
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(8))
+    settings = _settings(tmp_path / "db")
+    ingest([corpus], settings)
+    store = LexicalStore.of(settings)
+    built = store.manifest()
+    assert built["tokenizer"] == lexical.tokenizer_id() and built["full_builds"] == 0
+    before = [h.chunk_id for h in HybridRetriever.open(settings).search("監管機構表示", k=5)]
+    assert store.manifest()["full_builds"] == 0  # same tokens: served as built
+    path = store.folder / "manifest.json"
+    older = {k: v for k, v in json.loads(path.read_text()).items() if k != "tokenizer"}
+    path.write_text(json.dumps(older))
+    assert store.manifest()["segments"]  # written before the field: bigram-v1 tokens
+
+    monkeypatch.setattr(lexical, "TOKENIZER_VERSION", "bigram-v2")
+    assert store.manifest()["segments"] == []  # stale tokens count as no index
+    after = [h.chunk_id for h in HybridRetriever.open(settings).search("監管機構表示", k=5)]
+    rebuilt = store.manifest()
+    assert rebuilt["full_builds"] == 1 and rebuilt["tokenizer"].startswith("bigram-v2|")
+    assert after == before
+    assert lexstore.tokenizer_id() == rebuilt["tokenizer"]
+
+
 def test_a_killed_ingest_leaves_no_index_entry_for_an_uncommitted_document(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -8,7 +8,6 @@ rag.answer.policy's job."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -23,7 +22,7 @@ from rag.analysis.query import (
     tagged_names,
     value_spans,
 )
-from rag.core.tables import cache_dir
+from rag.core.tables import cached_value
 from rag.core.text.fold import fold, variants
 from rag.core.text.grams import bigrams, found_in
 from rag.core.text.mask import blank
@@ -137,35 +136,27 @@ class Evidence:
         )
 
 
+def _idf_file() -> Path:
+    return Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"  # type: ignore[union-attr, arg-type]
+
+
+def _parse_idf() -> tuple[dict[str, float], float]:
+    freq: dict[str, float] = {}
+    for line in _idf_file().read_bytes().decode("utf-8").splitlines():
+        word, value = line.strip().split(" ")
+        freq[word] = float(value)
+    return freq, sorted(freq.values())[len(freq) // 2]
+
+
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
     """jieba's general-Chinese IDF table and its median, as ``jieba.analyse.TFIDF`` reads
     them from ``jieba/analyse/idf.txt``. Importing jieba.analyse and parsing the
     350k-line file cost about 1 s of CPU in every cold question; the parsed table is
-    kept in a marshal file in the user's cache, keyed by the file's size and mtime
-    (about 0.1 s to load)."""
-    import marshal
-
-    source = Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"  # type: ignore[union-attr, arg-type]
-    stat = source.stat()
-    cache = cache_dir() / f"jieba-idf-{stat.st_size}-{stat.st_mtime_ns}.marshal"
-    try:
-        freq, median = marshal.loads(cache.read_bytes())
-        return freq, median
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    freq: dict[str, float] = {}
-    for line in source.read_bytes().decode("utf-8").splitlines():
-        word, value = line.strip().split(" ")
-        freq[word] = float(value)
-    median = sorted(freq.values())[len(freq) // 2]
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((freq, median)))
-        os.replace(tmp, cache)
-    except OSError:  # a read-only home: parse again next time
-        pass
+    cached (``rag.core.tables.cached_value``, keyed also by the file's size and mtime;
+    about 0.1 s to load)."""
+    stat = _idf_file().stat()
+    freq, median = cached_value("jieba-idf", _parse_idf, stat.st_size, stat.st_mtime_ns)
     return freq, median
 
 

@@ -21,8 +21,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.core.tables import cached
+from rag.core.tables import cached, inputs
 from rag.core.text.fold import to_simplified
+
+# BM25 (Lucene variant) saturation and length normalization: bm25s's defaults.
+K1, B = 1.5, 0.75
+# Bump when tokens change (classes, folding, bigram or word rules, key hashing): an
+# on-disk index records ``tokenizer_id()`` and is rebuilt when it differs, instead of
+# answering new queries with old token keys. OpenCC and Unicode updates count too.
+TOKENIZER_VERSION = "bigram-v1"
 
 _HAN, _WORD = 1, 2  # character classes; 0 is a separator
 _DOC_BITS = 22  # a (token, doc) pair is packed in one int64: token key << 22 | doc
@@ -31,6 +38,12 @@ _WORD_FLAG = np.int64(1 << 40)  # word-token keys live in [2^40, 2^41), bigrams 
 _HASH_MUL = np.uint64(0x100000001B3)  # FNV-1a prime
 _HASH_SEED = np.uint64(0xCBF29CE484222325)
 _SEP = "\n"  # documents are folded together, joined by a separator character
+
+
+def tokenizer_id(version: str | None = None) -> str:
+    """What the tokens depend on: this module's token rules (``version``, by default
+    today's), Unicode and OpenCC."""
+    return f"{version or TOKENIZER_VERSION}|{inputs()}"
 
 
 @lru_cache(maxsize=1)
@@ -253,8 +266,8 @@ class LexicalIndex:
         docs: np.ndarray,
         weights: np.ndarray,
         idf: np.ndarray,
-        k1: float = 1.5,
-        b: float = 0.75,
+        k1: float = K1,
+        b: float = B,
     ) -> None:
         self.ids = ids
         self.vocab = vocab  # sorted token keys
@@ -265,9 +278,7 @@ class LexicalIndex:
         self.k1, self.b = k1, b
 
     @classmethod
-    def build(
-        cls, ids: list[str], texts: list[str], k1: float = 1.5, b: float = 0.75
-    ) -> LexicalIndex:
+    def build(cls, ids: list[str], texts: list[str], k1: float = K1, b: float = B) -> LexicalIndex:
         """Index ``texts`` (one per id). About 3 s for 100k 300-character chunks."""
         if len(ids) != len(texts):
             raise ValueError("ids and texts differ in length")

@@ -39,11 +39,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.core.lexical import (
+    K1,
+    B,
     average_length,
     bm25_idf,
     bm25_weights,
     postings,
     query_keys,
+    tokenizer_id,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT = "newsrag-lexseg-v1"
-K1, B = 1.5, 0.75  # bm25s's defaults, as LexicalIndex
+FIRST_TOKENIZER = "bigram-v1"  # the tokens of every index written before manifests named them
 MANIFEST = "manifest.json"
 LOCK = "update.lock"
 # Tiered merging: a segment's tier is log4(live rows / TIER_BASE); the trailing run of
@@ -407,7 +410,10 @@ class LexicalStore:
             data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {"format": FORMAT, "generation": "", "segments": []}
-        if data.get("format") != FORMAT:
+        # Manifests from before the field hold bigram-v1 tokens (OpenCC assumed unchanged).
+        tokens = data.get("tokenizer", tokenizer_id(version=FIRST_TOKENIZER))
+        if data.get("format") != FORMAT or tokens != tokenizer_id():
+            # Another format or other tokens: as good as no index; a reader rebuilds it.
             return {"format": FORMAT, "generation": "", "segments": []}
         return data
 
@@ -526,6 +532,7 @@ class LexicalStore:
         lens = [np.asarray(s.doc_len)[~d] for s, d in parts]
         new = {
             "format": FORMAT,
+            "tokenizer": tokenizer_id(),
             "generation": generation,
             "k1": K1,
             "b": B,

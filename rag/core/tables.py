@@ -2,19 +2,24 @@
 
 Building the per-code-point folding tables loops over all 65,536 BMP characters in
 Python (about 0.5 s each, on every cold start); loading them back is a millisecond.
-A cached table is keyed by what it is computed from: its builder's code, Python's
-Unicode version and the installed OpenCC, so a change to any of them builds it anew.
+A cached table is keyed by what it is computed from (``cache_key``): its builder's
+code, the source of the builder's module, Python's Unicode version, the installed
+OpenCC and whatever else the caller names (an input file's size and mtime), so a change
+to any of them builds it anew.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
+import marshal
 import os
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +31,7 @@ def cache_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _inputs() -> str:
+def inputs() -> str:
     """Python's Unicode version and the installed OpenCC (its module file's size and
     mtime: importlib.metadata scans every installed package, ~0.3 s)."""
     spec = importlib.util.find_spec("opencc")
@@ -36,25 +41,55 @@ def _inputs() -> str:
     return f"{unicodedata.unidata_version}|{spec.origin}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
+@lru_cache(maxsize=16)
+def _module_source(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def cache_key(build: Callable[[], object], *extra: object) -> str:
+    """What ``build()`` computes from: its name and its module's whole source (its code,
+    helpers and constants beside it), Unicode and OpenCC (``inputs``) and ``extra``.
+    Not the code object: the repr of a nested comprehension's code carries its memory
+    address, which made every process miss the cache."""
+    source = inspect.getsourcefile(build)
+    module = _module_source(source) if source else b""
+    identity = (build.__module__, build.__qualname__, module, inputs(), extra)
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+
+
+def _save(path: Path, write: Callable[[object], None]) -> None:
+    """Write a cache file whole or not at all; a read-only home builds again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def cached(name: str, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     """``build()``'s arrays, from the cache when an identical build was saved before."""
-    code = build.__code__
-    key = hashlib.sha256(
-        repr((code.co_code, code.co_consts, code.co_names, _inputs())).encode()
-    ).hexdigest()[:16]
-    path = cache_dir() / f"{name}-{key}.npz"
+    path = cache_dir() / f"{name}-{cache_key(build)}.npz"
     try:
         with np.load(path, allow_pickle=False) as saved:
             return tuple(saved[f"a{i}"] for i in range(len(saved.files)))
     except (OSError, ValueError, KeyError):
         pass
     arrays = build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            np.savez(handle, **{f"a{i}": a for i, a in enumerate(arrays)})
-        os.replace(tmp, path)
-    except OSError:  # a read-only home: build again next time
-        pass
+    _save(path, lambda handle: np.savez(handle, **{f"a{i}": a for i, a in enumerate(arrays)}))
     return arrays
+
+
+def cached_value(name: str, build: Callable[[], Any], *extra: object) -> Any:
+    """``build()``'s value (built-in types only: it is stored with marshal), from the
+    cache when an identical build was saved before; ``extra`` joins the key."""
+    path = cache_dir() / f"{name}-{cache_key(build, *extra)}.marshal"
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    value = build()
+    _save(path, lambda handle: handle.write(marshal.dumps(value)))
+    return value
