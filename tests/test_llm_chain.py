@@ -342,6 +342,27 @@ def test_model_is_found_at_models_when_not_configured(fake: FakeOpenAI) -> None:
 # --- the steps before the answer: rewrite, translation, retrieval -------------------------
 
 
+def test_english_question_falls_back_to_the_offline_answer_in_glossary_terms(
+    fake: FakeOpenAI,
+) -> None:
+    """When the LLM fails on an English question, the extractive fallback analyses the
+    question's glossary terms, as the offline path does: the English text alone shares
+    no word with Chinese articles and was refused."""
+    rule = "商務部於3月1日宣布新的晶片出口規定。"
+    hits = [
+        Hit("r1", "d9", rule + "新規要求企業在出貨前30天提交申請。", "晶片出口新規", None, "甲報"),
+        HITS[1],
+    ]
+    question = "When did the Commerce Department announce the new chip export rules?"
+    fake.push(Reply(text="商务部 宣布 芯片 出口 规定"), *[error(500)] * 4)
+    chain = build_chain(FixedPassages(hits), settings_for(fake.url))
+    answer = chain.invoke({"question": question, "history": [], "k": 2})
+    assert answer.mode["llm"].startswith("extractive fallback"), answer.mode
+    assert not answer.refused, answer.mode
+    assert answer.citations[0].quote == rule
+    assert answer.text.startswith("From the retrieved articles")
+
+
 def test_english_question_is_searched_with_its_translation(fake: FakeOpenAI) -> None:
     retriever = FixedPassages(HITS)
     chain = build_chain(retriever, settings_for(fake.url))

@@ -165,6 +165,18 @@ def extractive_answer(question: str, hits: Sequence[Hit], lang: str | None = Non
     return mark_instruction_quotes(answer_extractive(question, list(hits), lang=lang))
 
 
+def offline_question(question: str, lang: str | None) -> str:
+    """The text the extractive answerer analyses for ``question``: an English question
+    over Chinese articles in its glossary terms (as the offline path asks it,
+    ``Assistant.retrieve``), any other question as it is."""
+    if lang != "en":
+        return question
+    from rag.analysis.glossary import translate_question
+
+    translation = translate_question(question)
+    return question if translation is None else translation.analysis
+
+
 def fallback_answer(
     question: str,
     hits: Sequence[Hit],
@@ -186,7 +198,7 @@ def fallback_answer(
         warning = f"LLM {model or '(model)'} at {endpoint} gave {error}; "
         warning += "showing the extractive answer instead."
         why = "malformed output"
-    answer = extractive_answer(question, hits, lang)
+    answer = extractive_answer(offline_question(question, lang), hits, lang)
     return replace(
         answer,
         mode={**answer.mode, "llm": f"extractive fallback ({why} from {who})"},
