@@ -299,13 +299,22 @@ def load_tagger():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=8192)
+def tagged_words(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, word, tag) of every jieba word of ``text``, by its tagger (cached:
+    the retriever's answer-aware pass, the answerer, the verifier and the judge look at
+    the same sentences)."""
+    out, pos = [], 0
+    for word, tag in load_tagger().lcut(text):
+        out.append((pos, pos + len(word), word, tag))
+        pos += len(word)
+    return tuple(out)
+
+
 def tagged_names(sentence: str) -> tuple[tuple[str, str], ...]:
-    """(word, tag) of the proper names (2+ characters) jieba tags in a sentence (cached:
-    the retriever's answer-aware pass, the answerer and the verifier look at the same
-    sentences)."""
+    """(word, tag) of the proper names (2+ characters) jieba tags in a sentence."""
     return tuple(
         (word, tag)
-        for word, tag in load_tagger().lcut(sentence)
+        for _, _, word, tag in tagged_words(sentence)
         if tag.startswith(NAME_TAGS) and len(word) >= 2
     )
 

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from rag.analysis.query import Facts, extract_facts
 from rag.core.text.align import ClausePair, Region
 from rag.core.text.lang import CJK
 from rag.core.text.lexicon import Lexicon, Match, lexicon, rows
@@ -66,13 +67,29 @@ class Sources:
     text: str  # fold_regional(raw): scripts and regional wording made one
     _forms: tuple[str, ...] | None = None
     _named: frozenset[int] | None = None
+    _facts: Facts | None = None
+    _values: frozenset[str] | None = None
 
     @classmethod
     def of(cls, passages: Sequence[str]) -> Sources:
-        from rag.core.text.fold import fold_regional
+        """The sources of ``passages``; the same passages give the same object (each
+        sentence of an answer is judged against them: folded and read once)."""
+        return _sources(tuple(passages))
 
-        raw = "\n".join(passages)
-        return cls(raw, fold_regional(raw))
+    @property
+    def facts(self) -> Facts:
+        """Years, dates, numbers and names the passages state."""
+        if self._facts is None:
+            self._facts = extract_facts(self.text, latin_all=True)
+        return self._facts
+
+    @property
+    def values(self) -> frozenset[str]:
+        """Every number of the passages, those written with a unit also at their value."""
+        if self._values is None:
+            scaled = {v for _, v in scaled_numbers(self.text)}
+            self._values = frozenset(self.facts.numbers) | scaled
+        return self._values
 
     @property
     def named(self) -> frozenset[int]:
@@ -92,6 +109,14 @@ class Sources:
 
             self._forms = variants(self.raw)
         return any(word in form for form in self._forms)
+
+
+@lru_cache(maxsize=32)
+def _sources(passages: tuple[str, ...]) -> Sources:
+    from rag.core.text.fold import fold_regional
+
+    raw = "\n".join(passages)
+    return Sources(raw, fold_regional(raw))
 
 
 @dataclass(frozen=True)
@@ -350,16 +375,11 @@ def _name_part(text: str) -> bool:
 _NOT_NAME_TAGS = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y", "e")
 
 
-@lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, tag) of the jieba words of folded text (cached)."""
-    from rag.analysis.query import load_tagger
+    """(start, end, tag) of the jieba words of folded text."""
+    from rag.analysis.query import tagged_words
 
-    out, pos = [], 0
-    for word, tag in load_tagger().lcut(text):
-        out.append((pos, pos + len(word), tag))
-        pos += len(word)
-    return tuple(out)
+    return tuple((start, end, tag) for start, end, _, tag in tagged_words(text))
 
 
 def _name_like(text: str, lo: int, hi: int) -> bool:

@@ -123,14 +123,14 @@ def _fact_problem(claim: str, sources: checks.Sources, zh_claim: bool) -> tuple[
     that the sources do not hold."""
     source = sources.text
     facts = extract_facts(claim, latin_all=zh_claim)
-    have = extract_facts(source, latin_all=True)
+    have = sources.facts
     for year in sorted(facts.years):
         if year not in have.years and str(year) not in source:
             return "date", f"year {year} not in source"
     for date in facts.dates:
         if not date_in(date, have):
             return "date", f"date {date.label()} not in source"
-    values = set(have.numbers) | {v for _, v in checks.scaled_numbers(source)}
+    values = sources.values
     mine = checks.scaled_numbers(claim)  # 3萬 = 30,000 = 三萬
     for number in sorted(facts.numbers):
         if number in values or any(m == number and v in values for m, v in mine):
@@ -146,12 +146,6 @@ def _fact_problem(claim: str, sources: checks.Sources, zh_claim: bool) -> tuple[
         if not sources.holds(term):
             return "entity", f"quoted {term!r} not in source"
     return None
-
-
-def _values(folded: str) -> set[str]:
-    """Every number of folded text, those written with a unit also at their value."""
-    have = extract_facts(folded, latin_all=True)
-    return set(have.numbers) | {v for _, v in checks.scaled_numbers(folded)}
 
 
 def _named_alias(name: str, sources: checks.Sources) -> bool:
@@ -210,7 +204,7 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
         value = cn_to_int(quantity)
         if quantity in source or f"{value}{measure}" in source:
             continue
-        if _LARGE.search(quantity) and str(value) in _values(source):
+        if _LARGE.search(quantity) and str(value) in sources.values:
             continue  # 三萬元 where the source writes 3萬元 or 30,000元
         return _fail("number", f"quantity {quantity} not in source", best, passages)
     region = best

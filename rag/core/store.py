@@ -345,18 +345,24 @@ class Store:
 
     def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(chunk_id, text, metadata) of every committed chunk, in pages."""
-        versions = self.committed_versions()
-        for ids, page in self._pages(self.chunks, include=["documents", "metadatas"]):
-            for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
-                if meta and versions.get(meta.get("doc_id")) == meta.get("version"):
-                    yield cid, text, meta
+        yield from self._committed(self.committed_versions(), [None])
 
     def chunks_of(self, versions: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(chunk_id, text, metadata) of the given (doc_id -> version) chunks, in the
         order Chroma lists them."""
         docs = list(versions)
-        for start in range(0, len(docs), DOCS_PER_GET):
-            where = {"doc_id": {"$in": docs[start : start + DOCS_PER_GET]}}
+        wheres = [
+            {"doc_id": {"$in": docs[start : start + DOCS_PER_GET]}}
+            for start in range(0, len(docs), DOCS_PER_GET)
+        ]
+        yield from self._committed(versions, wheres)
+
+    def _committed(
+        self, versions: dict[str, str], wheres: Sequence[dict[str, Any] | None]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """The chunks each ``where`` selects (None: all) whose document version is the
+        one in ``versions``: a running or superseded write's chunks are never read."""
+        for where in wheres:
             for ids, page in self._pages(self.chunks, ["documents", "metadatas"], where):
                 for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
                     if meta and versions.get(meta.get("doc_id")) == meta.get("version"):
