@@ -102,12 +102,18 @@ def _settings(db: Path) -> Settings:
     return Settings.from_env({}, db=db, embedder="hash")
 
 
-def test_changing_one_article_updates_the_index_without_a_rebuild(tmp_path):
+def _ingested(tmp_path: Path, articles: int) -> tuple[Path, Settings]:
+    """(corpus folder, settings) of a store holding ``articles`` synthetic articles."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    write_jsonl(corpus / "a.jsonl", range(40))
+    write_jsonl(corpus / "a.jsonl", range(articles))
     settings = _settings(tmp_path / "db")
     ingest([corpus], settings)
+    return corpus, settings
+
+
+def test_changing_one_article_updates_the_index_without_a_rebuild(tmp_path):
+    corpus, settings = _ingested(tmp_path, 40)
     lexical = LexicalStore.of(settings)
     first = lexical.manifest()
     first_files = {
@@ -141,11 +147,7 @@ def test_changing_one_article_updates_the_index_without_a_rebuild(tmp_path):
 
 
 def test_a_write_the_index_did_not_see_is_caught_up_by_the_next_reader(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write_jsonl(corpus / "a.jsonl", range(12))
-    settings = _settings(tmp_path / "db")
-    ingest([corpus], settings)
+    _, settings = _ingested(tmp_path, 12)
     store = Store.open(settings, create=False)
     victim = next(iter(store.committed_versions()))
     store.delete_document(victim)  # keeps the index in step: no catch-up needed
@@ -167,11 +169,7 @@ def test_a_write_the_index_did_not_see_is_caught_up_by_the_next_reader(tmp_path)
 
 
 def test_an_index_deleted_from_disk_is_rebuilt_from_the_store(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write_jsonl(corpus / "a.jsonl", range(8))
-    settings = _settings(tmp_path / "db")
-    ingest([corpus], settings)
+    _, settings = _ingested(tmp_path, 8)
     before = HybridRetriever.open(settings).search("監管機構表示", k=5, filters=Filters())
     import shutil
 
@@ -186,11 +184,7 @@ def test_an_index_built_with_other_tokens_is_rebuilt_not_served(tmp_path, monkey
     stale: the manifest records tokenizer_id() and a reader rebuilds on a mismatch."""
     from rag.core import lexical, lexstore
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write_jsonl(corpus / "a.jsonl", range(8))
-    settings = _settings(tmp_path / "db")
-    ingest([corpus], settings)
+    _, settings = _ingested(tmp_path, 8)
     store = LexicalStore.of(settings)
     built = store.manifest()
     assert built["tokenizer"] == lexical.tokenizer_id() and built["full_builds"] == 0
