@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verify import sentence_supported, verify_citations
+from rag.answer.verify import check_claim, verify_citations
 from rag.core.types import Hit
 
 pytestmark = pytest.mark.unit
@@ -71,25 +71,20 @@ def test_uncited_text_is_left_alone() -> None:
         ("完全无关的天气预报内容。", "跨海大桥将于7月31日正式通车。", False),
     ],
 )
-def test_sentence_supported(claim: str, passage: str, ok: bool) -> None:
-    result, reason = sentence_supported(claim, passage)
-    assert result is ok, reason
+def test_check_claim_on_one_passage(claim: str, passage: str, ok: bool) -> None:
+    check = check_claim(claim, [passage])
+    assert check.supported is ok, check.reason
 
 
 def test_english_claim_over_chinese_source_is_checked_by_its_terms():
-    from rag.answer.verify import sentence_supported
-
-    source = "多個監管機構聯手勸阻國內科技企業採購輝達的H20晶片，官員表示出於國家安全考量。"
-    ok, _ = sentence_supported(
-        "Regulators discouraged tech firms from buying Nvidia H20 chips.", source
-    )
-    assert ok
-    wrong_company, reason = sentence_supported(
-        "Regulators discouraged tech firms from buying Huawei chips.", source
-    )
-    assert not wrong_company, reason
-    unrelated, _ = sentence_supported("The weather in the capital was sunny and warm.", source)
-    assert not unrelated
+    source = ["多個監管機構聯手勸阻國內科技企業採購輝達的H20晶片，官員表示出於國家安全考量。"]
+    ok = check_claim("Regulators discouraged tech firms from buying Nvidia H20 chips.", source)
+    assert ok.supported, ok.reason
+    huawei = "Regulators discouraged tech firms from buying Huawei chips."
+    wrong_company = check_claim(huawei, source)
+    assert not wrong_company.supported, wrong_company.reason
+    unrelated = check_claim("The weather in the capital was sunny and warm.", source)
+    assert not unrelated.supported
 
 
 def test_markers_on_lines_of_their_own_belong_to_the_sentence_with_words() -> None:

@@ -112,10 +112,7 @@ def glossary_overlap(english: str, folded_source: str) -> float | None:
 
 
 def _fail(kind: str, reason: str, region: Region | None, passages: Sequence[str]) -> ClaimCheck:
-    if region is None:
-        return ClaimCheck(False, reason, kind)
-    quote = passages[region.passage][region.start : region.end]
-    return ClaimCheck(False, reason, kind, region.passage, region.start, region.end, quote)
+    return _with_span(ClaimCheck(False, reason, kind), region, passages)
 
 
 def _fact_problem(claim: str, sources: checks.Sources, zh_claim: bool) -> tuple[str, str] | None:
@@ -207,12 +204,8 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
         if _LARGE.search(quantity) and str(value) in sources.values:
             continue  # 三萬元 where the source writes 3萬元 or 30,000元
         return _fail("number", f"quantity {quantity} not in source", best, passages)
-    region = best
     ok = ClaimCheck(True, f"supported ({share:.0%} of the wording in the source)")
-    if region is None:
-        return ok
-    quote = passages[region.passage][region.start : region.end]
-    return replace(ok, passage=region.passage, start=region.start, end=region.end, quote=quote)
+    return _with_span(ok, best, passages)
 
 
 def _cross_lingual(
@@ -246,6 +239,7 @@ def _cross_lingual(
 
 
 def _with_span(check: ClaimCheck, region: Region | None, passages: Sequence[str]) -> ClaimCheck:
+    """``check`` pointing at ``region`` of the passages (unchanged when there is none)."""
     if region is None:
         return check
     quote = passages[region.passage][region.start : region.end]
@@ -267,12 +261,6 @@ def _english_flip(
         return None
     found = checks.english_flip(claim, region.text)
     return (found[0], found[1], region) if found else None
-
-
-def sentence_supported(sentence: str, passage: str) -> tuple[bool, str]:
-    """(supported, reason): does ``passage`` back the claim ``sentence``?"""
-    check = check_claim(sentence, [passage])
-    return check.supported, check.reason
 
 
 def verify_citations(
