@@ -44,8 +44,10 @@ def test_cached_values_round_trip_and_extra_inputs_change_the_key(tmp_path, monk
     assert tables.cached("squares", _squares)[0].tolist() == [0, 1, 4, 9, 16]  # from disk
     assert tables.cached_value("words", _word_count, 1) == {"晶片": 2, "chip": 1}
     assert tables.cached_value("words", _word_count, 1) == {"晶片": 2, "chip": 1}
+    first = {p.name for p in (tmp_path / "newsrag").iterdir()}
     tables.cached_value("words", _word_count, 2)  # another input file size: another key
-    names = sorted(p.name.split("-")[0] for p in (tmp_path / "newsrag").iterdir())
-    assert names == ["squares", "words", "words"]
+    now = {p.name for p in (tmp_path / "newsrag").iterdir()}
+    assert sorted(n.split("-")[0] for n in now) == ["squares", "words"]  # replaced, not kept
+    assert len(now - first) == 1 and len(first - now) == 1
     assert tables.cache_key(_word_count, 1) != tables.cache_key(_word_count, 2)
     assert tables.cache_key(_squares) != tables.cache_key(_word_count)
