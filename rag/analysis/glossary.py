@@ -39,6 +39,7 @@ def glossary() -> dict[str, tuple[str, ...]]:
     return entries
 
 
+@lru_cache(maxsize=1024)  # the judge and the answerer look at the same English sentences
 def translate_question(question: str) -> Translation | None:
     """Chinese search terms for an English question, or None when nothing is known."""
     words = _WORD.findall(question)

@@ -30,10 +30,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from rag.analysis.query import Facts, extract_facts
+from rag.analysis.query import Facts, cn_to_int, extract_facts, tagged_names, tagged_words
 from rag.core.text.align import ClausePair, Region
+from rag.core.text.fold import fold, fold_regional, variants
 from rag.core.text.lang import CJK
 from rag.core.text.lexicon import Lexicon, Match, lexicon, rows
 from rag.core.text.words import CN_NUMERALS
@@ -61,14 +62,11 @@ MERGE_GAP = 1
 
 @dataclass
 class Sources:
-    """The passages a claim is judged against, folded for the checks."""
+    """The passages a claim is judged against, folded for the checks; what is read from
+    them is computed on first use and kept."""
 
     raw: str  # the passages joined
     text: str  # fold_regional(raw): scripts and regional wording made one
-    _forms: tuple[str, ...] | None = None
-    _named: frozenset[int] | None = None
-    _facts: Facts | None = None
-    _values: frozenset[str] | None = None
 
     @classmethod
     def of(cls, passages: Sequence[str]) -> Sources:
@@ -76,45 +74,30 @@ class Sources:
         sentence of an answer is judged against them: folded and read once)."""
         return _sources(tuple(passages))
 
-    @property
+    @cached_property
     def facts(self) -> Facts:
         """Years, dates, numbers and names the passages state."""
-        if self._facts is None:
-            self._facts = extract_facts(self.text, latin_all=True)
-        return self._facts
+        return extract_facts(self.text, latin_all=True)
 
-    @property
+    @cached_property
     def values(self) -> frozenset[str]:
         """Every number of the passages, those written with a unit also at their value."""
-        if self._values is None:
-            scaled = {v for _, v in scaled_numbers(self.text)}
-            self._values = frozenset(self.facts.numbers) | scaled
-        return self._values
+        return frozenset(self.facts.numbers) | {v for _, v in scaled_numbers(self.text)}
 
-    @property
+    @cached_property
     def named(self) -> frozenset[int]:
         """Rows of the entity lexicon the passages name (by any alias)."""
-        if self._named is None:
-            self._named = named_entities(self.text)
-        return self._named
+        return named_entities(self.text)
 
     def holds(self, word: str) -> bool:
         """Whether the passages hold the folded ``word``: word for word, or in the other
         region's wording of the whole text (克羅埃西亞 for 克罗地亚: names OpenCC
         converts only as a whole)."""
-        if word in self.text:
-            return True
-        if self._forms is None:
-            from rag.core.text.fold import variants
-
-            self._forms = variants(self.raw)
-        return any(word in form for form in self._forms)
+        return word in self.text or any(word in form for form in variants(self.raw))
 
 
 @lru_cache(maxsize=32)
 def _sources(passages: tuple[str, ...]) -> Sources:
-    from rag.core.text.fold import fold_regional
-
     raw = "\n".join(passages)
     return Sources(raw, fold_regional(raw))
 
@@ -377,8 +360,6 @@ _NOT_NAME_TAGS = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y", "e")
 
 def _words(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, tag) of the jieba words of folded text."""
-    from rag.analysis.query import tagged_words
-
     return tuple((start, end, tag) for start, end, _, tag in tagged_words(text))
 
 
@@ -394,8 +375,6 @@ def _name_like(text: str, lo: int, hi: int) -> bool:
 def _source_name(d: _Diff, j1: int, j2: int) -> str | None:
     """A name jieba tags (person, place, organisation, other) in the source region that
     the changed range [j1, j2) falls in."""
-    from rag.analysis.query import tagged_names
-
     for name, _ in tagged_names(d.source):
         start = d.source.find(name)
         while start >= 0:
@@ -468,8 +447,6 @@ def check_pair(pair: ClausePair, sources: Sources, *, continues: bool = False) -
     number or date in the aligned place, antonym, degree, modality, entity, negation (a
     denial turned into an admission is an antonym before it is a negation).
     ``continues``: another claim clause follows this one."""
-    from rag.core.text.fold import fold_regional
-
     d = _diff(fold_regional(pair.claim), pair.region.text)
     if not d.ops:
         return None
@@ -498,7 +475,7 @@ def _number_near(text: str, lo: int, hi: int) -> re.Match[str] | None:
     """The number (digits, with its unit) that overlaps the changed range [lo, hi) or
     touches it."""
     for m in _NUMBER_TOKEN.finditer(text):
-        if m.start() <= hi and m.end() >= lo and (m.start() < hi or m.end() > lo or lo == hi):
+        if m.start() <= hi and m.end() >= lo:
             return m
     return None
 
@@ -565,8 +542,6 @@ def scaled_numbers(folded: str) -> list[tuple[str, str]]:
     """(mantissa, value) of the numbers written with a unit in folded text: 3万 ->
     ("3", "30000"), 1.5亿 -> ("1.5", "150000000"), 三万 -> ("3", "30000"). So 3萬,
     30,000 and 三萬 compare as the same number."""
-    from rag.analysis.query import cn_to_int
-
     out = []
     for m in _SCALED.finditer(folded):
         raw, unit = m.group(1), m.group(2)
@@ -590,7 +565,6 @@ def scaled_numbers(folded: str) -> list[tuple[str, str]]:
 def english_region(terms: Sequence[str], passages: Sequence[str]) -> Region | None:
     """The source sentence holding most of an English claim's glossary ``terms`` (in
     Chinese, any regional wording); None when it holds none."""
-    from rag.core.text.fold import fold, variants
     from rag.core.text.sentences import split_sentences
 
     best: tuple[int, int, int, int] | None = None

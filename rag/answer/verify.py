@@ -49,7 +49,6 @@ _LARGE = re.compile(r"[万亿]")
 # a numeral run is taken whole or not at all (三万多 gives no quantity).
 # Not after a digit: the 万 of 3万元 is the unit of an Arabic number (checked by value).
 _CN_QUANTITY = re.compile(rf"(?<![0-9.,])[{CN_NUMERALS}]+(?=[{MEASURE_WORDS_JUDGE}])")
-_NAME_KINDS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organisation, other name
 # What jieba sometimes tags as a name but is a count (五十二人 -> 二人/nr).
 _COUNT = re.compile(rf"^[{CN_NUMERALS}]+[{MEASURE_WORDS_JUDGE}]?$")
 TYPES = checks.TYPES
@@ -151,6 +150,16 @@ def _named_alias(name: str, sources: checks.Sources) -> bool:
     return any(m.form == name and m.row in sources.named for m in lexicon("entities").find(name))
 
 
+def _missing_name(plain: str, sources: checks.Sources, tag: str = "") -> str | None:
+    """The first name jieba tags in the folded claim (of tags starting with ``tag``:
+    "nr", persons only; "" any name) that the sources do not hold; counts it takes for
+    names (二人) are not names."""
+    for word, found in tagged_names(plain):
+        if found.startswith(tag) and not _COUNT.match(word) and not sources.holds(word):
+            return word
+    return None
+
+
 def _anchored(claim: str, zh_claim: bool) -> bool:
     facts = extract_facts(claim, latin_all=zh_claim)
     return bool(facts.years or facts.dates or facts.numbers or facts.latin or facts.quoted)
@@ -174,10 +183,10 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
         return _fail(problem[0], problem[1], best, passages)
     if zh_claim != bool(CJK.search(source)):
         return _cross_lingual(sentence, claim, source, zh_claim, best, passages)
-    if zh_claim:
-        for word, tag in tagged_names(plain):
-            if tag.startswith("nr") and not _COUNT.match(word) and not sources.holds(word):
-                return _fail("entity", f"name {word} not in source", best, passages)
+    # A person the sources never name fails first, whatever else the claim shares.
+    missing = _missing_name(plain, sources, "nr") if zh_claim else None
+    if missing:
+        return _fail("entity", f"name {missing} not in source", best, passages)
     share = wording_overlap(claim, source)
     if share >= MIN_TYPED_OVERLAP:
         # A claim about what the source says, changed: the type of the change is the
@@ -190,12 +199,12 @@ def check_claim(sentence: str, passages: Sequence[str]) -> ClaimCheck:
     if share < MIN_OVERLAP:
         reason = f"only {share:.0%} of the wording is in the source"
         return _fail("unsupported wording", reason, best, passages)
-    if zh_claim:
-        for word, tag in tagged_names(plain):
-            if tag.startswith(_NAME_KINDS) and not _COUNT.match(word) and not sources.holds(word):
-                return _fail("entity", f"name {word} not in source", best, passages)
-    for word in checks.unnamed_entities(claim, sources):
-        return _fail("entity", f"the source never names {word}", best, passages)
+    missing = _missing_name(plain, sources) if zh_claim else None
+    if missing:
+        return _fail("entity", f"name {missing} not in source", best, passages)
+    unnamed = checks.unnamed_entities(claim, sources)
+    if unnamed:
+        return _fail("entity", f"the source never names {unnamed[0]}", best, passages)
     for m in _CN_QUANTITY.finditer(claim):
         quantity, measure = m.group(0), claim[m.end()]
         value = cn_to_int(quantity)

@@ -74,15 +74,16 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 def claim_clauses(folded: str) -> list[str]:
     """The clauses of a folded claim, a very short one joined to the next (to the one
     before when it is last), with the break between them as the claim writes it."""
+    spans = clause_spans(folded)
     kept: list[tuple[int, int]] = []
     start: int | None = None
-    for s, e in clause_spans(folded):
+    for s, e in spans:
         start = s if start is None else start
         if e - start >= MIN_CLAUSE:
             kept.append((start, e))
             start = None
     if start is not None:  # a short last clause
-        end = clause_spans(folded)[-1][1]
+        end = spans[-1][1]
         kept = kept[:-1] + [(kept[-1][0] if kept else start, end)]
     return [folded[s:e] for s, e in kept]
 
