@@ -672,6 +672,12 @@ def sources(seed: int = SEED, shared: Path = data.SHARED, scale: float = 1.0) ->
     return out
 
 
+def inputs(shared: Path = data.SHARED) -> tuple[Path, ...]:
+    """The ../shared files and folders the set is built from (page_sources, the CRUD
+    news, rgb_sources): what a run checks before building."""
+    return (shared / "corpus", *data.crud_files(), data.RGB_REFINE)
+
+
 def build(seed: int = SEED, shared: Path = data.SHARED, scale: float = 1.0) -> list[Item]:
     """The labelled set (deterministic for a seed and the same ../shared)."""
     srcs = sources(seed, shared, scale)

@@ -88,6 +88,9 @@ def test_bench_rgb_end_to_end(tmp_path: Path) -> None:
         "even": (2 - len(answered - {ROWS[1]["query"]})) / 2,
     }
     assert ROWS[0]["query"] not in answered  # no passage holds 星河 with a year: refused
+    # Pinned: today exactly the library question is answered. A fix of the weakness, or
+    # a further slide, fails here and is seen.
+    assert answered == {ROWS[1]["query"]}
     assert any("odd-numbered" in line for line in lines)
     assert any("recall@1" in line for line in lines)
     rows = summary_rows({"rgb": out, "scale": {}})

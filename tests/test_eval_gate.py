@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from eval.data import SHARED
 from eval.gate import CONFIG, check, main
 
 pytestmark = pytest.mark.integration
@@ -110,9 +109,10 @@ def test_gate_judges_the_measured_values(gate_files, tmp_path: Path, capsys) -> 
 def test_gate_guards_the_judge(capsys) -> None:
     """The judges run measures every figure its thresholds name (none is missing) and
     passes with the shipped ones; raised just above what it measured, each row fails."""
-    from eval.data import absent, crud_files
+    from eval.data import absent, rgb_path
+    from eval.faithfulness_set import inputs
 
-    if why := absent(SHARED / "corpus", *crud_files(), SHARED / "data" / "rgb-zh"):
+    if why := absent(*inputs(), rgb_path("zh_fact")):
         pytest.skip(why)
     assert main(["--only", "judges", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def small_set() -> list[fs.Item]:
-    why = data.absent(data.SHARED / "corpus", *data.crud_files(), data.RGB_REFINE)
+    why = data.absent(*fs.inputs())
     if why:
         pytest.skip(why)
     return fs.build(scale=0.05)
