@@ -279,23 +279,64 @@ def test_rag_ask_with_an_empty_question_is_an_error_not_a_read_of_stdin(store_db
         assert "empty question" in done.stderr and "stdin" in done.stderr
 
 
-def test_opening_warms_the_vector_index_in_the_background(store_db):
-    """HybridRetriever.open starts loading Chroma's index in a thread (the cold-start
-    overlap of issue 13); dense search waits for it and answers as a cold store does."""
-    from rag.core.store import Store
+def _small_store(root: Path) -> Settings:
+    corpus = root / "articles.jsonl"
+    corpus.write_text(
+        "\n".join(json.dumps(a, ensure_ascii=False) for a in ARTICLES) + "\n", encoding="utf-8"
+    )
+    settings = Settings.from_env({}, db=root / "db", embedder="hash")
+    ingest([corpus], settings)
+    return settings
+
+
+def test_opening_a_retriever_starts_the_warm_up(tmp_path):
+    from rag.core import store as store_module
     from rag.retrieval.hybrid import HybridRetriever
 
-    settings = Settings.from_env({}, db=store_db, embedder="hash")
+    settings = _small_store(tmp_path)
+    retriever = HybridRetriever.open(settings)
+    warming = store_module._WARMING[retriever.store._generation_key()]
+    assert warming.name == "chroma-warm"
+    retriever.store.warm()  # once per collection and process
+    assert store_module._WARMING[retriever.store._generation_key()] is warming
+    assert retriever.search("晶片出口規定", k=1)[0].title == "晶片出口新規上路"
+
+
+def test_every_store_over_the_collection_waits_for_the_warm_up(tmp_path):
+    """The warm-up's query is held back here: a search through another Store over the
+    same collection (as the UI's ReaderStore makes) must wait for it, not race it into
+    a second load of the index, and then answer as a cold store does."""
+    import threading
+
+    from rag.core.store import Store
+
+    settings = _small_store(tmp_path)
     cold = Store.open(settings, create=False)
     vector = cold.embedder.embed_query("晶片出口規定")
     expected = cold.dense_search(vector, 3)
-    assert cold._warming is None  # a plain Store does not warm
-
-    retriever = HybridRetriever.open(settings)
-    warming = retriever.store._warming
-    assert warming is not None and warming.name == "chroma-warm"
-    retriever.store.warm()
-    assert retriever.store._warming is warming  # once per Store
-    assert retriever.store.dense_search(vector, 3) == expected
-    assert not warming.is_alive()  # the search waited for it
     assert expected and expected[0][2].startswith("商務部於3月1日宣布新的晶片出口規定")
+
+    gate = threading.Event()
+    warming = Store.open(settings, create=False)
+    chunks = warming.chunks
+
+    class Held:  # the warm-up's query (include=[]) waits for the gate
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(chunks, name)
+
+        def query(self, **kwargs):  # type: ignore[no-untyped-def]
+            if kwargs.get("include") == []:
+                gate.wait(30)
+            return chunks.query(**kwargs)
+
+    warming.chunks = Held()
+    warming.warm()
+    other = Store.open(settings, create=False)
+    found: list = []
+    search = threading.Thread(target=lambda: found.append(other.dense_search(vector, 3)))
+    search.start()
+    search.join(0.5)
+    assert search.is_alive() and not found  # waiting for the warm-up
+    gate.set()
+    search.join(30)
+    assert found == [expected]

@@ -49,13 +49,13 @@ def tokenizer_id(version: str | None = None) -> str:
 @lru_cache(maxsize=1)
 def _fold_table() -> np.ndarray:
     """``fold()`` of every BMP character on its own (built once, then from the cache)."""
-    return cached("lexical-fold", _build_fold_table, _SEP)[0]  # + what it reads
+    return cached("lexical-fold", _build_fold_table, TOKENIZER_VERSION)[0]
 
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
     """Class of every BMP code point (built once, then from the cache)."""
-    return cached("lexical-classes", _build_char_classes, _HAN, _WORD)[0]
+    return cached("lexical-classes", _build_char_classes, TOKENIZER_VERSION)[0]
 
 
 def _build_fold_table() -> tuple[np.ndarray]:

@@ -46,6 +46,8 @@ HNSW = {"space": "cosine", "ef_construction": 64, "ef_search": 100}
 _PROCESS_GUARD = threading.Lock()
 _WRITING: dict[str, int] = {}  # store path -> writers of this process inside writing()
 _WRITTEN: dict[str, str] = {}  # store path + collection -> the generation we last wrote
+_WARMING: dict[str, threading.Thread] = {}  # store path + collection -> its warm-up (warm())
+_WARM_GUARD = threading.Lock()  # its own: reload() waits for a warm-up under _PROCESS_GUARD
 
 
 class StoreError(RuntimeError):
@@ -161,7 +163,6 @@ class Store:
         self._writer: FileLock | LeaseLock | None = None  # held by _writer_thread
         self._writer_thread: int | None = None
         self._session: str | None = None  # our last writer session (embedded)
-        self._warming: threading.Thread | None = None  # see warm()
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = True) -> Store:
@@ -246,6 +247,7 @@ class Store:
             )
         else:
             lock = FileLock(Path(self.settings.db))
+        self._settled()  # a write must not race the index's first load
         previous = lock.acquire(wait=wait, on_wait=on_wait)
         key = where(self.settings)  # one in-memory index set per path, all collections
         try:
@@ -277,11 +279,12 @@ class Store:
         warms at open overlaps that load with its own Python start-up (tokenizer and
         tagger dictionaries, ~0.9 s): measured 1.55 s -> 0.94 s for the two. The thread
         is not a daemon, so the process never exits in the middle of the load, and
-        every other use of the index waits for it (``_settled``): two first queries at
-        once could load the index twice.
+        every use of the index in this process waits for it (``_settled``: searches,
+        writes, reloads, through any Store over the same collection, since they share
+        the client and its index): two first queries at once could load it twice.
         """
-        if self.settings.chroma_url or self._warming is not None:
-            return  # a server has its index loaded; warming is once per Store
+        if self.settings.chroma_url:
+            return  # a server has its index loaded
         probe = np.zeros(self.embedder.dim, dtype=np.float32)
         probe[0] = 1.0  # any unit vector: the answer is thrown away
 
@@ -291,13 +294,19 @@ class Store:
             except Exception:  # noqa: BLE001 - a failing store fails the real query, named
                 pass
 
-        self._warming = threading.Thread(target=load, name="chroma-warm")
-        self._warming.start()
+        with _WARM_GUARD:
+            if self._generation_key() in _WARMING:
+                return  # once per collection and process
+            thread = _WARMING[self._generation_key()] = threading.Thread(
+                target=load, name="chroma-warm"
+            )
+            thread.start()
 
     def _settled(self) -> None:
-        """Wait for a warm-up still loading the index."""
-        warming = self._warming
-        if warming is not None:
+        """Wait for a warm-up of this collection still loading the index."""
+        with _WARM_GUARD:
+            warming = _WARMING.get(self._generation_key())
+        if warming is not None and warming is not threading.current_thread():
             warming.join()
 
     def reload(self) -> None:

@@ -12,7 +12,6 @@ replaces is deleted.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import inspect
 import marshal
 import os
@@ -33,13 +32,14 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def inputs() -> str:
-    """Python's Unicode version and the installed OpenCC (its module file's size and
-    mtime: importlib.metadata scans every installed package, ~0.3 s)."""
-    spec = importlib.util.find_spec("opencc")
-    if spec is None or spec.origin is None:
+    """Python's Unicode version and OpenCC's version: what folding depends on beside our
+    code. Versions, not install paths or file times: two virtualenvs with the same
+    OpenCC share the cache and an on-disk index instead of rebuilding each other's."""
+    try:
+        import opencc
+    except ImportError:
         return f"{unicodedata.unidata_version}|no-opencc"
-    stat = Path(spec.origin).stat()
-    return f"{unicodedata.unidata_version}|{spec.origin}|{stat.st_size}|{stat.st_mtime_ns}"
+    return f"{unicodedata.unidata_version}|opencc-{getattr(opencc, '__version__', '?')}"
 
 
 def cache_key(build: Callable[[], object], *extra: object) -> str:
