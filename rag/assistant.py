@@ -141,14 +141,14 @@ class Assistant:
         it (a follow-up searched with its topic; English also with glossary terms), the
         text to analyse and the answer's language. Benchmarks and training use this, so
         they see exactly what ``ask`` does."""
-        from rag.analysis.glossary import translate_question
+        from rag.analysis.glossary import translation_for
         from rag.answer.rewrite import answer_lang, standalone_offline
 
         k = self.settings.top_k if k is None else k
         filters = to_filters(filters)
         standalone = standalone_offline(question, list(history or []))
         lang = answer_lang(question, standalone)
-        translation = translate_question(standalone) if lang == "en" else None
+        translation = translation_for(standalone, lang)
         if translation is None:
             return Retrieval(standalone, lang, self.retriever.search(standalone, k, filters))
         # English over Chinese articles: search and check with glossary terms.

@@ -8,6 +8,7 @@ Checked statically (ast) so the test stays fast and imports no heavy library.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("rag", "ingest", "ui", "eval")
 
 
-def _module_path(module: str) -> Path | None:
-    base = ROOT.joinpath(*module.split("."))
+def _module_path(module: str, root: Path = ROOT) -> Path | None:
+    base = root.joinpath(*module.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.exists():
             return path
     return None
 
 
+@cache
 def _top_level_names(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -43,7 +45,7 @@ def _top_level_names(path: Path) -> set[str]:
     return names
 
 
-def _problems(path: Path) -> list[str]:
+def _problems(path: Path, root: Path = ROOT) -> list[str]:
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -55,12 +57,12 @@ def _problems(path: Path) -> list[str]:
         for module, name in modules:
             if module.split(".")[0] not in PACKAGES:
                 continue
-            target = _module_path(module)
-            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            target = _module_path(module, root)
+            where = f"{path.relative_to(root)}:{node.lineno}"
             if target is None:
                 out.append(f"{where}: no module {module}")
             elif name and name != "*" and name not in _top_level_names(target):
-                if _module_path(f"{module}.{name}") is None:
+                if _module_path(f"{module}.{name}", root) is None:
                     out.append(f"{where}: {module} has no {name}")
     return out
 
@@ -74,12 +76,15 @@ def test_every_project_import_resolves() -> None:
 
 
 def test_the_check_sees_a_missing_module(tmp_path: Path) -> None:
-    bad = ROOT / "eval" / "_import_probe_tmp.py"
-    bad.write_text("from eval.crud import to_record\nfrom eval.data import nothing_here\n")
-    try:
-        assert [p.split(": ", 1)[1] for p in _problems(bad)] == [
-            "no module eval.crud",
-            "eval.data has no nothing_here",
-        ]
-    finally:
-        bad.unlink()
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "data.py").write_text("def crud_record():\n    pass\n")
+    bad = tmp_path / "eval" / "probe.py"
+    bad.write_text(
+        "from eval.crud import to_record\n"
+        "from eval.data import nothing_here\n"
+        "from eval.data import crud_record\n"
+    )
+    assert [p.split(": ", 1)[1] for p in _problems(bad, tmp_path)] == [
+        "no module eval.crud",
+        "eval.data has no nothing_here",
+    ]

@@ -39,6 +39,12 @@ def glossary() -> dict[str, tuple[str, ...]]:
     return entries
 
 
+def translation_for(question: str, lang: str | None) -> Translation | None:
+    """The glossary terms an English question (``lang`` "en") is searched and analysed
+    with over Chinese articles; None for any other question or with no term known."""
+    return translate_question(question) if lang == "en" else None
+
+
 @lru_cache(maxsize=1024)  # the judge and the answerer look at the same English sentences
 def translate_question(question: str) -> Translation | None:
     """Chinese search terms for an English question, or None when nothing is known."""

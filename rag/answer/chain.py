@@ -169,11 +169,9 @@ def offline_question(question: str, lang: str | None) -> str:
     """The text the extractive answerer analyses for ``question``: an English question
     over Chinese articles in its glossary terms (as the offline path asks it,
     ``Assistant.retrieve``), any other question as it is."""
-    if lang != "en":
-        return question
-    from rag.analysis.glossary import translate_question
+    from rag.analysis.glossary import translation_for
 
-    translation = translate_question(question)
+    translation = translation_for(question, lang)
     return question if translation is None else translation.analysis
 
 
