@@ -286,15 +286,14 @@ def score(examples: list[Example], flagged: list[bool]) -> dict:
 
 def evaluate_judge(judge: Judge, examples: list[Example]) -> tuple[dict, list[bool], list[str]]:
     """Scores of ``judge`` on ``examples`` (all kinds, and "core" without HARD_KINDS)."""
-    start = time.perf_counter()
-    verdicts = [judge.check(e.sentence, [e.passage]) for e in examples]
+    verdicts, ms = judge_items(judge, examples)
     flagged = [not v.supported for v in verdicts]
     result = score(examples, flagged)
     core = [(e, f) for e, f in zip(examples, flagged, strict=True) if e.kind not in HARD_KINDS]
     core_score = score([e for e, _ in core], [f for _, f in core])
     result["core"] = {k: core_score[k] for k in ("precision", "recall", "f1")}
-    result["ms_per_sentence"] = 1000 * (time.perf_counter() - start) / max(len(examples), 1)
-    return result, [not v.supported for v in verdicts], [v.reason for v in verdicts]
+    result["ms_per_sentence"] = ms
+    return result, flagged, [v.reason for v in verdicts]
 
 
 # --- the labelled faithfulness set (eval.faithfulness_set) ----------------------------------
@@ -333,7 +332,8 @@ def score_items(items: list, verdicts: list) -> dict:
 
 
 def judge_items(judge: Judge, items: list) -> tuple[list, float]:
-    """The verdicts of ``judge`` on the set's items, and ms per sentence."""
+    """The verdicts of ``judge`` on items (each a ``sentence`` citing its ``passage``),
+    and ms per sentence."""
     start = time.perf_counter()
     verdicts = [judge.check(it.sentence, [it.passage]) for it in items]
     return verdicts, 1000 * (time.perf_counter() - start) / max(len(items), 1)

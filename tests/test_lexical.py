@@ -1,4 +1,4 @@
-"""LexicalIndex: tokenization, script folding, persistence, and recall on RGB zh."""
+"""LexicalIndex: tokenization, script folding, and recall on RGB zh."""
 
 from __future__ import annotations
 
