@@ -465,7 +465,7 @@ def _store_batch(
     before = store.generation()
     journal = store.begin([(r.doc_id, r.version) for r in records])
     flat = [c for chunks in chunks_by_doc for c in chunks]
-    vectors = store.embedder.embed_documents([_embed_text(c) for c in flat])
+    vectors = store.embedder.embed_documents([c.embedding_input for c in flat])
     store.write_chunks(flat, vectors)
     replaced = [article.doc_id for article, old, _ in batch if old is not None]
     # The batch's lexical segment is written before the commit but named by no manifest
@@ -480,9 +480,3 @@ def _store_batch(
             lexical.discard(segment)
             raise
         lexical.follow_commit([segment], replaced, store, before)
-
-
-def _embed_text(chunk: Chunk) -> str:
-    # The title gives every chunk of an article its topic; it is embedded, not stored
-    # in the chunk text, so quotes and offsets stay exact.
-    return f"{chunk.title}\n{chunk.text}"

@@ -323,6 +323,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     info = {
         "store": where(settings),
         "embedder": describe(store.embedder),
+        "vectors": f"{store.index_dim}-d index"
+        + (
+            f", re-scored at {store.embedder.dim}-d"
+            if store.index_dim != store.embedder.dim
+            else ""
+        ),
         "documents": store.count_documents(),
         "chunks": store.count_chunks(),
         "llm": settings.llm_model if settings.llm_configured else "extractive (no LLM configured)",

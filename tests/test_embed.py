@@ -22,6 +22,8 @@ from rag.core.embed import (
     default_prefixes,
     describe,
     embedder_from_config,
+    fold,
+    index_dim,
     load_embedder,
 )
 
@@ -144,6 +146,32 @@ def test_hash_config_round_trip() -> None:
     np.testing.assert_array_equal(again.embed_query(TRAD), emb.embed_query(TRAD))
     assert isinstance(emb, Embedder)
     assert describe(emb) == "hash-ngram-v1 (offline, weights-free, 256-d)"
+
+
+def test_fold_keeps_hash_similarities_close_and_rows_unit_length() -> None:
+    emb = HashEmbedder()
+    texts = [TRAD, SIMP, OTHER, "美國商務部限制輝達H20晶片出口到中國。"]
+    full = emb.embed_documents(texts)
+    folded = fold(full, 512)
+    assert folded.shape == (4, 512) and folded.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(folded, axis=1), 1.0, rtol=1e-5)
+    # Folding is hashing into fewer buckets: similarities move by collisions only.
+    np.testing.assert_allclose(folded @ folded.T, full @ full.T, rtol=0, atol=0.07)
+    assert (folded @ folded.T)[0].argsort().tolist() == (full @ full.T)[0].argsort().tolist()
+    np.testing.assert_allclose(fold(full[0], 512), folded[0], rtol=1e-6)  # one row alike
+    assert np.array_equal(fold(full, 1024), full)
+    with pytest.raises(ValueError, match="1024-d vectors to 300-d"):
+        fold(full, 300)
+    assert np.array_equal(fold(np.zeros((1, 1024)), 512), np.zeros((1, 512)))
+
+
+def test_only_the_hash_embedder_is_indexed_folded(tiny_st_model: Path) -> None:
+    assert index_dim(HashEmbedder()) == 512
+    assert index_dim(HashEmbedder(dim=256)) == 256  # already small: kept
+    assert index_dim(HashEmbedder(dim=1000)) == 1000  # not a multiple: kept
+    # Re-scoring would embed every candidate again: too slow for a model.
+    model = SentenceTransformerEmbedder(str(tiny_st_model))
+    assert index_dim(model) == model.dim
 
 
 def test_load_embedder_hash() -> None:

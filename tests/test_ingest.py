@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest import pipeline
@@ -219,6 +220,65 @@ def test_sentence_transformers_embedder_end_to_end(tmp_path, tiny_st_model):
     store = Store.open(settings)
     hits = store.dense_search(store.embedder.embed_query("監管機構"), k=3)
     assert len(hits) == 3 and all(-1.01 <= h[1] <= 1.01 for h in hits)
+
+
+def test_hash_store_indexes_folded_vectors_and_ranks_at_full_dimension(tmp_path):
+    from rag.core.types import embedding_input
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(12))
+    settings = _settings(tmp_path)
+    ingest([corpus], settings)
+    store = Store.open(settings)
+    assert (store.embedder.dim, store.index_dim) == (1024, 512)
+    stored = store.chunks.get(limit=3, include=["embeddings"])["embeddings"]
+    assert len(stored[0]) == 512  # what HNSW holds in memory
+    query = store.embedder.embed_query(article_text(4)[:60])
+    hits = store.dense_search(query, k=8)
+    # Scores are the full 1024-d cosines of the chunks as ingest embedded them, best first.
+    inputs = [embedding_input(meta["title"], text) for _, _, text, meta in hits]
+    exact = store.embedder.embed_documents(inputs) @ query
+    np.testing.assert_allclose([h[1] for h in hits], exact, rtol=1e-5, atol=1e-6)
+    assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
+    assert hits[0][3]["title"] == "測試新聞第4號"
+    done = subprocess.run(
+        [*RAG, "info", "--json", "--db", str(tmp_path / "db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout)["vectors"] == "512-d index, re-scored at 1024-d"
+
+
+def test_store_from_before_folding_keeps_its_full_dimension(tmp_path):
+    import chromadb
+
+    from rag.core.embed import HashEmbedder
+    from rag.core.store import HNSW, _embedding_function_class
+
+    # A store as earlier versions made it: no "index_dim" in the collection metadata.
+    config = HashEmbedder().config()
+    client = chromadb.PersistentClient(path=str(tmp_path / "db" / "chroma"))
+    ef = _embedding_function_class()
+    client.create_collection(
+        "news",
+        embedding_function=ef(config),
+        metadata={"embedder": json.dumps(config, sort_keys=True)},
+        configuration={"hnsw": HNSW},
+    )
+    client.create_collection("news-docs", embedding_function=ef())
+    del client
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", range(6))
+    settings = _settings(tmp_path)
+    assert ingest([corpus], settings).added == 6
+    store = Store.open(settings)
+    assert store.index_dim == 1024
+    assert len(store.chunks.get(limit=1, include=["embeddings"])["embeddings"][0]) == 1024
+    hits = store.dense_search(store.embedder.embed_query(article_text(2)[:60]), k=3)
+    assert hits[0][3]["title"] == "測試新聞第2號"
 
 
 def test_minhash_separates_unrelated_texts_and_finds_edited_copies():

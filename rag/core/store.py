@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.core.config import Settings, redact_url
-from rag.core.types import Chunk
+from rag.core.types import Chunk, embedding_input
 
 if TYPE_CHECKING:
     from rag.core.lock import FileLock, LeaseLock, OnWait
@@ -154,11 +154,12 @@ class Store:
     """Chunks and document records in Chroma, written so a crash never leaves half a
     document visible. Open it with ``Store.open``; write only inside ``writing()``."""
 
-    def __init__(self, client, chunks, docs, embedder, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, chunks, docs, embedder, settings: Settings, index_dim: int) -> None:  # type: ignore[no-untyped-def]
         self.client = client
         self.chunks = chunks
         self.docs = docs
         self.embedder = embedder
+        self.index_dim = index_dim  # vectors are folded to this in Chroma (embed.fold)
         self.settings = settings
         self._writer: FileLock | LeaseLock | None = None  # held by _writer_thread
         self._writer_thread: int | None = None
@@ -182,12 +183,13 @@ class Store:
 
     @classmethod
     def _open(cls, settings: Settings, *, create: bool) -> Store:
-        from rag.core.embed import embedder_from_config, load_embedder
+        from rag.core.embed import embedder_from_config, index_dim, load_embedder
 
         client = connect(settings, create=create)
         ef_class = _embedding_function_class()
         name = settings.collection
         stored = None
+        meta: dict[str, Any] = {}
         exists = _collection_exists(client, name)
         if not create and not (exists and _collection_exists(client, f"{name}-docs")):
             raise missing_store(settings)
@@ -209,18 +211,21 @@ class Store:
         else:
             embedder = load_embedder(settings.embedder, default_model=settings.default_model)
         config = embedder.config()
+        # A store records the dimension it indexes at; stores from before folding have
+        # no record and index at the embedder's full dimension.
+        dim = int(meta.get("index_dim", embedder.dim if exists else index_dim(embedder)))
         if create:
             chunks = client.get_or_create_collection(
                 name,
                 embedding_function=ef_class(config),
-                metadata={"embedder": json.dumps(config, sort_keys=True)},
+                metadata={"embedder": json.dumps(config, sort_keys=True), "index_dim": dim},
                 configuration={"hnsw": HNSW},
             )
             docs = client.get_or_create_collection(f"{name}-docs", embedding_function=ef_class())
         else:
             chunks = client.get_collection(name, embedding_function=ef_class(config))
             docs = client.get_collection(f"{name}-docs", embedding_function=ef_class())
-        return cls(client, chunks, docs, embedder, settings)
+        return cls(client, chunks, docs, embedder, settings, dim)
 
     # The writer lock -----------------------------------------------------------------
     @contextmanager
@@ -285,7 +290,7 @@ class Store:
         """
         if self.settings.chroma_url:
             return  # a server has its index loaded
-        probe = np.zeros(self.embedder.dim, dtype=np.float32)
+        probe = np.zeros(self.index_dim, dtype=np.float32)
         probe[0] = 1.0  # any unit vector: the answer is thrown away
 
         def load() -> None:
@@ -407,24 +412,33 @@ class Store:
     def dense_search(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float, str, dict[str, Any]]]:
-        """(chunk_id, cosine similarity, text, metadata), best first."""
+        """(chunk_id, cosine similarity, text, metadata), best first.
+
+        The similarity is at the embedder's full dimension: where the index holds folded
+        vectors, the ``k`` chunks it finds are embedded again and re-ranked by it.
+        """
+        from rag.core.embed import fold
+
         # No count() guard: it costs ~7 ms at 100k chunks, and Chroma 1.5 answers an
         # empty collection with empty lists.
         self._settled()
         result = self.chunks.query(
-            query_embeddings=[vector.astype(np.float32).tolist()],
+            query_embeddings=[fold(vector, self.index_dim).tolist()],
             n_results=k,
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
-        rows = zip(
-            result["ids"][0],
-            result["distances"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            strict=True,
-        )
-        return [(cid, 1.0 - float(dist), text, meta or {}) for cid, dist, text, meta in rows]
+        ids, texts = result["ids"][0], result["documents"][0]
+        metas = [meta or {} for meta in result["metadatas"][0]]
+        if self.index_dim == self.embedder.dim:
+            scores = [1.0 - float(dist) for dist in result["distances"][0]]
+        else:
+            inputs = [
+                embedding_input(m.get("title", ""), t) for m, t in zip(metas, texts, strict=True)
+            ]
+            scores = (self.embedder.embed_documents(inputs) @ vector.astype(np.float32)).tolist()
+        found = zip(ids, scores, texts, metas, strict=True)
+        return sorted(found, key=lambda row: -row[1])
 
     def generation(self) -> str:
         """Changes on every write that readers can see; one cheap call."""
@@ -454,12 +468,15 @@ class Store:
         return journal_id
 
     def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Store ``chunks`` with their embedder vectors (folded to ``index_dim`` here)."""
+        from rag.core.embed import fold
+
         self._require_writer()
         for start in range(0, len(chunks), MAX_BATCH):
             batch = chunks[start : start + MAX_BATCH]
             self.chunks.upsert(
                 ids=[c.chunk_id for c in batch],
-                embeddings=vectors[start : start + MAX_BATCH].astype(np.float32),
+                embeddings=fold(vectors[start : start + MAX_BATCH], self.index_dim),
                 documents=[c.text for c in batch],
                 metadatas=[chunk_metadata(c) for c in batch],
             )

@@ -25,6 +25,18 @@ class Chunk:
     url: str | None = None
     meta: dict = field(default_factory=dict)
 
+    @property
+    def embedding_input(self) -> str:
+        """What the embedder sees of this chunk (``embedding_input``)."""
+        return embedding_input(self.title, self.text)
+
+
+def embedding_input(title: str, text: str) -> str:
+    """The text a chunk is embedded as: its title, then its text. The title gives every
+    chunk of an article its topic; it is embedded, not stored in the chunk text, so
+    quotes and offsets stay exact."""
+    return f"{title}\n{text}"
+
 
 @dataclass(frozen=True)
 class Hit:
