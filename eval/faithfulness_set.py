@@ -242,16 +242,9 @@ class _Token:
 
 
 def _tokens(simplified: str) -> list[_Token]:
-    from rag.analysis.query import load_jieba
+    from rag.analysis.query import tagged_words
 
-    load_jieba()
-    import jieba.posseg
-
-    out, pos = [], 0
-    for word, tag in jieba.posseg.lcut(simplified):
-        out.append(_Token(pos, pos + len(word), word, tag))
-        pos += len(word)
-    return out
+    return [_Token(*token) for token in tagged_words(simplified)]
 
 
 def _traditional(sentence: str) -> bool:

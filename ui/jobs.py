@@ -57,16 +57,18 @@ class ReaderStore(Store):
 
     @classmethod
     def of(cls, store: Store) -> ReaderStore:
-        """``store`` as a ReaderStore (same client, collections and embedder)."""
+        """``store`` as a ReaderStore (same client, collections, embedder, index)."""
         if isinstance(store, cls):
             return store
         return cls.over(store)
 
     @classmethod
     def over(cls, store: Store) -> ReaderStore:
-        """A new ReaderStore (nothing held) over the same client, collections and
-        embedder as ``store``."""
-        return cls(store.client, store.chunks, store.docs, store.embedder, store.settings)
+        """A new ReaderStore (nothing held) over the same client, collections, embedder
+        and index dimension as ``store``."""
+        return cls(
+            store.client, store.chunks, store.docs, store.embedder, store.settings, store.index_dim
+        )
 
 
 @dataclass(frozen=True)
