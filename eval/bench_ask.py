@@ -36,8 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from eval import data
 from eval.data import RgbPassages, write_jsonl
 from eval.metrics import hit_rate, percentile, rgb_correct
@@ -473,19 +471,22 @@ def bench_scale(
 
 def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """p50 ms of the parts of one search, alone: where a search's time goes."""
+    from rag.core.embed import fold
     from rag.retrieval.hybrid import FIRST_STAGE
 
     retriever = assistant.retriever
     store = retriever.store
     lexical = retriever.refresh()
-    vectors = [store.embedder.embed_query(q).astype(np.float32).tolist() for q in questions]
+    vectors = [fold(store.embedder.embed_query(q), store.index_dim).tolist() for q in questions]
     parts: dict[str, Callable[[Any], Any]] = {
         "table_check": lambda _: retriever.refresh(),  # the store-changed check, every search
         "embed_query": store.embedder.embed_query,
-        "chroma_count": lambda _: store.chunks.count(),  # dense_search counts first
+        "chroma_count": lambda _: store.chunks.count(),  # what a count guard would cost
         "chroma_query": lambda v: store.chunks.query(
             query_embeddings=[v], n_results=FIRST_STAGE, include=["documents", "metadatas"]
         ),
+        # The query, plus re-scoring at the full dimension where the index is folded.
+        "dense_search": lambda q: store.dense_search(store.embedder.embed_query(q), FIRST_STAGE),
         "bm25_scores": lexical.scores,
     }
     out = {}

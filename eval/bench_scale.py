@@ -21,8 +21,12 @@ quality benches are ``bench_ask`` and ``compare``). The machine is shared, so CP
 and the load average are printed beside wall times.
 
     python -m eval.bench_scale [--sizes 10000,50000,210000] [--million] [--no-langchain]
+    python -m eval.bench_scale --stores DB DB   # stores built already, side by side
 
 Writes bench-results/scale/results.json and docs/scale.svg (the README's plot).
+``--stores`` measures existing stores of the crud-rag-80k articles (e.g. one built
+before a change and one after) with the same questions, alternating between them for
+``SIDE_BY_SIDE_ROUNDS`` rounds, so both see the same machine.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ SIZES = (10_000, 50_000, 210_000)
 MILLION = 1_000_000
 QUESTIONS = 200  # the issue's batch size and latency sample
 COLD_RUNS = 3  # cold asks per size; the median is reported
+SIDE_BY_SIDE_ROUNDS = 2  # --stores: rounds over the stores (the machine drifts)
 CHUNKS_PER_ARTICLE = 3.3  # crud-rag-80k at the default chunk size: 209,489 / 63,668
 SERVE_TIMEOUT = 600.0  # seconds for `rag serve` to answer its first question
 OUT = Path("bench-results/scale")
@@ -190,6 +195,32 @@ def ours_queries(db: Path, qs: list[str]) -> dict[str, Any]:
         **search,
         **serve_first_answer(db, qs[0]),
     }
+
+
+def side_by_side(dbs: list[Path]) -> list[dict[str, Any]]:
+    """``ours_queries`` without ``rag serve``, on each store in turn, for a few rounds."""
+    qs = questions(articles())
+    rows = []
+    for round_ in range(SIDE_BY_SIDE_ROUNDS):
+        for db in dbs:
+            cold = [measured([*RAG, "ask", "--db", str(db), q]) for q in qs[:COLD_RUNS]]
+            batch = measured([*RAG, "ask", "--db", str(db), "--json"], "\n".join(qs) + "\n")
+            worker = [*PY, "-m", "eval.bench_scale", "--search-worker", "ours", str(db)]
+            search = json.loads(measured(worker, "\n".join(qs))["stdout"])
+            row = {
+                "round": round_,
+                "store": str(db),
+                "cold_s": statistics.median(c["wall"] for c in cold),
+                "cold_rss_mb": statistics.median(c["rss_mb"] for c in cold),
+                "batch_ms_q": 1000 * batch["wall"] / len(qs),
+                "search_p50_ms": search["search_p50_ms"],
+                "search_p95_ms": search["search_p95_ms"],
+            }
+            print(
+                json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
+            )
+            rows.append(row)
+    return rows
 
 
 def serve_first_answer(db: Path, question: str) -> dict[str, Any]:
@@ -642,7 +673,14 @@ def main(argv: list[str] | None = None) -> int:
         "--lexical-alone", type=int, metavar="N", help="only the BM25 index at N chunks"
     )
     parser.add_argument("--lexical-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stores", type=Path, nargs="+", help="measure built stores side by side")
     args = parser.parse_args(argv)
+    if args.stores:
+        if corpus_dir() is None:
+            print("skipped: ../shared/data/crud-rag-80k is not on this machine")
+            return 0
+        side_by_side(args.stores)
+        return 0
     if args.search_worker:
         search_worker(args.search_worker[0], Path(args.search_worker[1]))
         return 0
