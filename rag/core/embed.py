@@ -199,10 +199,15 @@ class HashEmbedder:
             cell = negative * size + doc_of[pos] * self.dim + bucket
             # Counted apart per order and sign, so 1 + log(tf) applies to (nearly always)
             # a single n-gram's count, as if there were no hashing collisions.
-            tf = np.bincount(cell, minlength=2 * size).astype(np.float64)
+            counts = np.bincount(cell, minlength=2 * size)
             if self.sublinear_tf:
-                hit = np.flatnonzero(tf)
-                tf[hit] = 1.0 + np.log(tf[hit])
+                # 1 + log(tf) by table lookup over the few distinct counts (0 stays 0):
+                # the same float64 values as computing it per cell, in ~1/4 of the time.
+                table = np.zeros(int(counts.max()) + 1)
+                table[1:] = 1.0 + np.log(np.arange(1, len(table), dtype=np.float64))
+                tf = table[counts]
+            else:
+                tf = counts.astype(np.float64)
             flat += order_weight * (tf[:size] - tf[size:])
         vecs = flat.reshape(n_docs, self.dim)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
