@@ -221,7 +221,7 @@ class HashEmbedder:
 # 1024-d float32 was 0.86 GB of the 1.3 GB a cold `rag ask` used at 203k chunks. On RGB
 # (eval/bench_retrieval.py's in-memory retriever), folding to 512 and re-scoring the 100
 # candidates kept recall@1 (0.837) and recall@5 (0.980 -> 0.983); folding to 256 lost
-# 0.02 of recall@1. Re-scoring embeds ~100 passages per query (~10 ms), so only the
+# 0.02 of recall@1. Re-scoring embeds ~100 passages per query (~3.5 ms), so only the
 # hash embedder folds.
 HASH_INDEX_DIM = 512
 
