@@ -177,7 +177,8 @@ def ours_ingest(jsonl: Path, db: Path) -> dict[str, Any]:
     }
 
 
-def ours_queries(db: Path, qs: list[str]) -> dict[str, Any]:
+def ours_queries(db: Path, qs: list[str], *, serve: bool = True) -> dict[str, Any]:
+    """Cold asks, one batch, warm searches and (``serve``) `rag serve`'s first answer."""
     cold = [measured([*RAG, "ask", "--db", str(db), q]) for q in qs[:COLD_RUNS]]
     batch = measured([*RAG, "ask", "--db", str(db), "--json"], "\n".join(qs) + "\n")
     search = json.loads(
@@ -193,8 +194,12 @@ def ours_queries(db: Path, qs: list[str]) -> dict[str, Any]:
         "batch_cpu_ms_q": 1000 * batch["cpu"] / len(qs),
         "batch_rss_mb": batch["rss_mb"],
         **search,
-        **serve_first_answer(db, qs[0]),
+        **(serve_first_answer(db, qs[0]) if serve else {}),
     }
+
+
+# The figures `--stores` prints for each store and round.
+SIDE_BY_SIDE = ("cold_s", "cold_rss_mb", "batch_ms_q", "search_p50_ms", "search_p95_ms")
 
 
 def side_by_side(dbs: list[Path]) -> list[dict[str, Any]]:
@@ -203,19 +208,8 @@ def side_by_side(dbs: list[Path]) -> list[dict[str, Any]]:
     rows = []
     for round_ in range(SIDE_BY_SIDE_ROUNDS):
         for db in dbs:
-            cold = [measured([*RAG, "ask", "--db", str(db), q]) for q in qs[:COLD_RUNS]]
-            batch = measured([*RAG, "ask", "--db", str(db), "--json"], "\n".join(qs) + "\n")
-            worker = [*PY, "-m", "eval.bench_scale", "--search-worker", "ours", str(db)]
-            search = json.loads(measured(worker, "\n".join(qs))["stdout"])
-            row = {
-                "round": round_,
-                "store": str(db),
-                "cold_s": statistics.median(c["wall"] for c in cold),
-                "cold_rss_mb": statistics.median(c["rss_mb"] for c in cold),
-                "batch_ms_q": 1000 * batch["wall"] / len(qs),
-                "search_p50_ms": search["search_p50_ms"],
-                "search_p95_ms": search["search_p95_ms"],
-            }
+            figures = ours_queries(db, qs, serve=False)
+            row = {"round": round_, "store": str(db), **{k: figures[k] for k in SIDE_BY_SIDE}}
             print(
                 json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
             )

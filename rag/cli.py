@@ -315,7 +315,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from rag.core.embed import describe
+    from rag.core.embed import describe, describe_index
     from rag.core.store import Store, where
 
     settings = settings_from(args)
@@ -323,12 +323,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     info = {
         "store": where(settings),
         "embedder": describe(store.embedder),
-        "vectors": f"{store.index_dim}-d index"
-        + (
-            f", re-scored at {store.embedder.dim}-d"
-            if store.index_dim != store.embedder.dim
-            else ""
-        ),
+        "vectors": describe_index(store.embedder, store.index_dim),
         "documents": store.count_documents(),
         "chunks": store.count_chunks(),
         "llm": settings.llm_model if settings.llm_configured else "extractive (no LLM configured)",

@@ -62,14 +62,6 @@ class ReaderStore(Store):
             return store
         return cls.over(store)
 
-    @classmethod
-    def over(cls, store: Store) -> ReaderStore:
-        """A new ReaderStore (nothing held) over the same client, collections, embedder
-        and index dimension as ``store``."""
-        return cls(
-            store.client, store.chunks, store.docs, store.embedder, store.settings, store.index_dim
-        )
-
 
 @dataclass(frozen=True)
 class Upload:

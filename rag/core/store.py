@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlparse
 
 import numpy as np
@@ -164,6 +164,14 @@ class Store:
         self._writer: FileLock | LeaseLock | None = None  # held by _writer_thread
         self._writer_thread: int | None = None
         self._session: str | None = None  # our last writer session (embedded)
+
+    @classmethod
+    def over(cls, store: Store) -> Self:
+        """A new store object of this class over what ``store`` opened (client,
+        collections, embedder, index dimension), without its writer state."""
+        return cls(
+            store.client, store.chunks, store.docs, store.embedder, store.settings, store.index_dim
+        )
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = True) -> Store:

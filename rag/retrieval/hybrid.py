@@ -102,11 +102,10 @@ class HybridRetriever:
         return self._index
 
     def describe(self) -> str:
-        store = self.store
-        dense = "dense"
-        if store.index_dim != store.embedder.dim:
-            dense = f"dense ({store.index_dim}-d index, re-scored at {store.embedder.dim}-d)"
-        parts = [f"hybrid: {dense} + BM25 (RRF)", "question-aware rescoring"]
+        from rag.core.embed import describe_index
+
+        index = describe_index(self.store.embedder, self.store.index_dim)
+        parts = [f"hybrid: dense ({index}) + BM25 (RRF)", "question-aware rescoring"]
         if self._reranker is not None:
             parts.append(f"cross-encoder {self.settings.reranker}")
         return ", ".join(parts)
