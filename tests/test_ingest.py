@@ -242,6 +242,13 @@ def test_hash_store_indexes_folded_vectors_and_ranks_at_full_dimension(tmp_path)
     np.testing.assert_allclose([h[1] for h in hits], exact, rtol=1e-5, atol=1e-6)
     assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
     assert hits[0][3]["title"] == "測試新聞第4號"
+    # A chunk the index did not return (here: filtered out of Chroma's query) but given in
+    # ``also`` (as the lexical side's hits are) is scored exactly and ranked among the hits.
+    others = {"title": {"$ne": "測試新聞第4號"}}
+    missed = store.dense_search(query, k=8, where=others)
+    assert all(h[3]["title"] != "測試新聞第4號" for h in missed)
+    recovered = store.dense_search(query, k=8, where=others, also=[hits[0][0]])
+    assert recovered[0] == hits[0] and recovered[1:] == missed[:7]
     done = subprocess.run(
         [*RAG, "info", "--json", "--db", str(tmp_path / "db")],
         capture_output=True,

@@ -217,13 +217,13 @@ class HashEmbedder:
 
 
 # In the vector index, new stores keep hash vectors folded to this many dimensions, and
-# dense search re-scores what the index returns at the full dimension
-# (``rag.core.store.Store.dense_search``). HNSW holds every indexed vector in memory:
-# 1024-d float32 was 0.86 GB of the 1.3 GB a cold `rag ask` used at 203k chunks. On RGB
-# (eval/bench_retrieval.py's in-memory retriever), folding to 512 and re-scoring the 100
-# candidates kept recall@1 (0.837) and recall@5 (0.980 -> 0.983); folding to 256 lost
-# 0.02 of recall@1. Re-scoring embeds ~100 passages per query (~3.5 ms), so only the
-# hash embedder folds.
+# dense search re-scores what the index returns, with the lexical side's hits, at the
+# full dimension (``rag.core.store.Store.dense_search``). HNSW holds every indexed
+# vector in memory: 1024-d float32 was 0.86 GB of the 1.3 GB a cold `rag ask` used at
+# 203k chunks. On RGB (eval/bench_retrieval.py's in-memory retriever), folding to 512
+# and re-scoring the 100 candidates kept recall@1 (0.837) and recall@5 (0.980 -> 0.983);
+# folding to 256 lost 0.02 of recall@1. Re-scoring embeds ~100-200 passages per query
+# (3.5 ms per 100), so only the hash embedder folds.
 HASH_INDEX_DIM = 512
 
 

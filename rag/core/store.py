@@ -418,12 +418,18 @@ class Store:
         return bool(self.docs.get(where={"kind": "journal"}, include=[], limit=1)["ids"])
 
     def dense_search(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: dict[str, Any] | None = None,
+        also: Sequence[str] = (),
     ) -> list[tuple[str, float, str, dict[str, Any]]]:
-        """(chunk_id, cosine similarity, text, metadata), best first.
+        """The ``k`` best (chunk_id, cosine similarity, text, metadata), best first.
 
         The similarity is at the embedder's full dimension: where the index holds folded
-        vectors, the ``k`` chunks it finds are embedded again and re-ranked by it.
+        vectors, the chunks it finds, and the chunks of ``also`` (say, the lexical side's
+        hits, already filtered), are embedded again and ranked by it. ``also`` recovers a
+        close match the folded index missed; over a full-dimension index it is not needed.
         """
         from rag.core.embed import fold
 
@@ -436,17 +442,20 @@ class Store:
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
-        ids, texts = result["ids"][0], result["documents"][0]
-        metas = [meta or {} for meta in result["metadatas"][0]]
+        found = {
+            cid: (text, meta or {})
+            for cid, text, meta in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True
+            )
+        }
         if self.index_dim == self.embedder.dim:
             scores = [1.0 - float(dist) for dist in result["distances"][0]]
         else:
-            inputs = [
-                embedding_input(m.get("title", ""), t) for m, t in zip(metas, texts, strict=True)
-            ]
+            found.update(self.get_chunks([cid for cid in also if cid not in found]))
+            inputs = [embedding_input(meta.get("title", ""), text) for text, meta in found.values()]
             scores = (self.embedder.embed_documents(inputs) @ vector.astype(np.float32)).tolist()
-        found = zip(ids, scores, texts, metas, strict=True)
-        return sorted(found, key=lambda row: -row[1])
+        rows = [(cid, score, *found[cid]) for cid, score in zip(found, scores, strict=True)]
+        return sorted(rows, key=lambda row: -row[1])[:k]
 
     def generation(self) -> str:
         """Changes on every write that readers can see; one cheap call."""

@@ -134,19 +134,20 @@ class HybridRetriever:
         lexical_scores = np.zeros(index.total, dtype=np.float32)
         dense_scores: dict[str, float] = {}
         rows: dict[str, int] = {}  # chunk id -> index row, for every ranked chunk
+        passages: dict[str, tuple[str, dict[str, Any]]] = {}  # fetched so far
         for q in queries:
             ranking, scores = _lexical_ranking(index, q, mask, rows)
             lexical_scores = np.maximum(lexical_scores, scores)
             rankings.append(ranking)
             if q in dense_queries:
-                dense = self._dense_ranking(index, q, filters, rows)
+                dense = self._dense_ranking(index, q, filters, rows, ranking, passages)
                 rankings.append([cid for cid, _ in dense])
                 for cid, score in dense:
                     dense_scores[cid] = max(score, dense_scores.get(cid, -1.0))
         fused = [cid for cid, _ in rrf(rankings)[:POOL]]
         if not fused:
             return []
-        passages = self.store.get_chunks(fused)
+        passages.update(self.store.get_chunks([cid for cid in fused if cid not in passages]))
         lexical = {cid: float(lexical_scores[rows[cid]]) for cid in fused}
         ranked = self._rank(query, index, fused, passages, lexical, dense_scores, k)
         return [
@@ -155,14 +156,25 @@ class HybridRetriever:
         ]
 
     def _dense_ranking(
-        self, index: LexicalSnapshot, query: str, filters: Filters, rows: dict[str, int]
+        self,
+        index: LexicalSnapshot,
+        query: str,
+        filters: Filters,
+        rows: dict[str, int],
+        lexical: Sequence[str],
+        passages: dict[str, tuple[str, dict[str, Any]]],
     ) -> list[tuple[str, float]]:
         """Dense (chunk_id, cosine) for ``query``, best first, committed chunks only (a
-        running write's chunks are in Chroma before their commit, not in the index)."""
+        running write's chunks are in Chroma before their commit, not in the index).
+
+        ``lexical``, the same query's lexical hits, are scored too where the vector index
+        is folded (``Store.dense_search``); the passages read go into ``passages``."""
         vector = self.store.embedder.embed_query(query)
-        found = self.store.dense_search(vector, FIRST_STAGE, filters.chroma_where())
+        found = self.store.dense_search(vector, FIRST_STAGE, filters.chroma_where(), lexical)
         rows.update(index.rows_of([cid for cid, _, _, _ in found]))
-        return [(cid, score) for cid, score, _, _ in found if cid in rows]
+        kept = [row for row in found if row[0] in rows]
+        passages.update((cid, (text, meta)) for cid, _, text, meta in kept)
+        return [(cid, score) for cid, score, _, _ in kept]
 
     def _rank(
         self,
