@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.analysis.query import analyze, cn_to_int, extract_facts, latin_in
+from rag.analysis.query import (
+    analyze,
+    cn_to_int,
+    extract_facts,
+    latin_in,
+    load_tagger,
+    tagged_words,
+)
 from rag.core.text.dates import Date
 from rag.core.text.fold import fold
 from rag.core.text.lang import detect_lang, refusal_phrase
@@ -127,3 +134,51 @@ def test_latin_tokens_match_at_letter_digit_edges_only():
 )
 def test_focus_terms(question: str, focus: list[str]) -> None:
     assert analyze(question).focus == focus
+
+
+def _jieba_viterbi():  # type: ignore[no-untyped-def]
+    """jieba's own decoder (its module is shadowed by the function of the same name)."""
+    import importlib
+
+    return importlib.import_module("jieba.posseg.viterbi").viterbi
+
+
+def test_numpy_viterbi_decodes_exactly_as_jieba():
+    import random
+
+    from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
+
+    from rag.analysis.viterbi import viterbi
+
+    tables = (char_state_tab_P, start_P, trans_P, emit_P)
+    listed = sorted(char_state_tab_P)
+    unlisted = [chr(c) for c in range(0x4E00, 0x9FA5) if chr(c) not in char_state_tab_P]
+    rng = random.Random(11)
+    for _ in range(600):
+        text = "".join(
+            rng.choice(unlisted if rng.random() < 0.2 else listed)
+            for _ in range(rng.randint(1, 16))
+        )
+        assert viterbi(text, *tables) == _jieba_viterbi()(text, *tables), text
+
+
+def test_tagger_uses_the_numpy_decoder_and_tags_as_jieba():
+    import jieba.posseg
+
+    from rag.analysis.viterbi import viterbi
+
+    tagger = load_tagger()
+    assert tagger.viterbi is viterbi
+    text = "記者林郁婷報導，台積電董事長魏哲家與輝達執行長黃仁勳昨日在新竹會面，談及H20晶片禁令。"
+    ours = tagged_words(fold(text))
+    try:
+        jieba.posseg.viterbi = _jieba_viterbi()
+        tagged_words.cache_clear()
+        theirs = tagged_words(fold(text))
+    finally:
+        jieba.posseg.viterbi = viterbi
+        tagged_words.cache_clear()
+    assert ours == theirs
+    # A name jieba's dictionary lacks: the HMM (the decoder) found and tagged it.
+    assert ("林郁婷", "nr") in [(word, tag) for _, _, word, tag in ours]
+    assert "林郁婷" not in jieba.dt.FREQ
