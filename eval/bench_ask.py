@@ -472,12 +472,19 @@ def bench_scale(
 def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """p50 ms of the parts of one search, alone: where a search's time goes."""
     from rag.core.embed import fold
+    from rag.core.lexical import top_k
     from rag.retrieval.hybrid import FIRST_STAGE
 
     retriever = assistant.retriever
     store = retriever.store
     lexical = retriever.refresh()
     vectors = [fold(store.embedder.embed_query(q), store.index_dim).tolist() for q in questions]
+    lexical_hits: dict[str, list[str]] = {}  # what a search has dense search score too
+    for q in questions:
+        scores = lexical.scores(q)
+        lexical_hits[q] = lexical.ids_of(
+            [int(i) for i in top_k(scores, FIRST_STAGE) if scores[i] > 0]
+        )
     parts: dict[str, Callable[[Any], Any]] = {
         "table_check": lambda _: retriever.refresh(),  # the store-changed check, every search
         "embed_query": store.embedder.embed_query,
@@ -485,8 +492,11 @@ def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # t
         "chroma_query": lambda v: store.chunks.query(
             query_embeddings=[v], n_results=FIRST_STAGE, include=["documents", "metadatas"]
         ),
-        # The query, plus re-scoring at the full dimension where the index is folded.
-        "dense_search": lambda q: store.dense_search(store.embedder.embed_query(q), FIRST_STAGE),
+        # The query, plus re-scoring its hits and the lexical ones at the full dimension
+        # where the index is folded.
+        "dense_search": lambda q: store.dense_search(
+            store.embedder.embed_query(q), FIRST_STAGE, also=lexical_hits[q]
+        ),
         "bm25_scores": lexical.scores,
     }
     out = {}
