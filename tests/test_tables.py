@@ -51,3 +51,12 @@ def test_cached_values_round_trip_and_extra_inputs_change_the_key(tmp_path, monk
     assert len(now - first) == 1 and len(first - now) == 1
     assert tables.cache_key(_word_count, 1) != tables.cache_key(_word_count, 2)
     assert tables.cache_key(_squares) != tables.cache_key(_word_count)
+
+
+def test_replacing_an_entry_keeps_tables_whose_names_extend_its_name(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tables.cached("squares-more", _squares)
+    tables.cached("squares", _squares, 1)
+    tables.cached("squares", _squares, 2)  # replaces "squares" only
+    names = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "newsrag").iterdir())
+    assert names == ["squares", "squares-more"]

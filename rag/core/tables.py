@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+KEY_LENGTH = 16  # hex digits of a cache key: 64 bits, no collision between builds
+
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/newsrag, else ~/.cache/newsrag."""
@@ -48,7 +50,7 @@ def cache_key(build: Callable[[], object], *extra: object) -> str:
     Not the code object: the repr of a nested comprehension's code carries its memory
     address, which made every process miss the cache."""
     identity = (build.__module__, build.__qualname__, inspect.getsource(build), inputs(), extra)
-    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:KEY_LENGTH]
 
 
 def _save(path: Path, write: Callable[[object], None]) -> None:
@@ -61,7 +63,8 @@ def _save(path: Path, write: Callable[[object], None]) -> None:
         with tmp.open("wb") as handle:
             write(handle)
         os.replace(tmp, path)
-        for old in path.parent.glob(f"{name}-*{path.suffix}"):
+        # Exactly "<name>-<key><suffix>": a table named "<name>-more" is another table.
+        for old in path.parent.glob(f"{name}-{'[0-9a-f]' * KEY_LENGTH}{path.suffix}"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:
