@@ -472,19 +472,14 @@ def bench_scale(
 def stage_latency(assistant, questions: Sequence[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """p50 ms of the parts of one search, alone: where a search's time goes."""
     from rag.core.embed import fold
-    from rag.core.lexical import top_k
-    from rag.retrieval.hybrid import FIRST_STAGE
+    from rag.retrieval.hybrid import FIRST_STAGE, lexical_ranking
 
     retriever = assistant.retriever
     store = retriever.store
     lexical = retriever.refresh()
     vectors = [fold(store.embedder.embed_query(q), store.index_dim).tolist() for q in questions]
-    lexical_hits: dict[str, list[str]] = {}  # what a search has dense search score too
-    for q in questions:
-        scores = lexical.scores(q)
-        lexical_hits[q] = lexical.ids_of(
-            [int(i) for i in top_k(scores, FIRST_STAGE) if scores[i] > 0]
-        )
+    # What a search has dense search score as well: the same query's lexical ranking.
+    lexical_hits = {q: lexical_ranking(lexical, q, None, {})[0] for q in questions}
     parts: dict[str, Callable[[Any], Any]] = {
         "table_check": lambda _: retriever.refresh(),  # the store-changed check, every search
         "embed_query": store.embedder.embed_query,

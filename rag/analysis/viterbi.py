@@ -76,7 +76,6 @@ def jieba_model() -> Model:
 def decode(model: Model, obs: str) -> tuple[float, list[State]]:
     """(log probability, state per character) of the best path, as jieba's viterbi."""
     n = len(model.states)
-    every = np.arange(n)
     back: list[np.ndarray] = []  # per character: state -> previous state (-1: none)
     alive = _states_of(model, obs[0], None)
     scores = model.start[alive] + _emissions(model, alive, obs[0])
@@ -86,7 +85,7 @@ def decode(model: Model, obs: str) -> tuple[float, list[State]]:
         expected = model.follows[prev].any(axis=0)
         alive = _states_of(model, char, expected)
         if not len(alive):
-            alive = np.flatnonzero(expected) if expected.any() else every
+            alive = np.flatnonzero(expected) if expected.any() else np.arange(n)
         # (V[t-1][y0] + trans) + emit, as jieba sums it; the last maximum is the one
         # with the largest previous state (prev is sorted).
         total = prev_scores[:, None] + model.trans[np.ix_(prev, alive)]
@@ -124,6 +123,7 @@ def viterbi(obs, states, start_p, trans_p, emit_p):  # type: ignore[no-untyped-d
     tables every time; they are turned into arrays once (``jieba_model``)."""
     from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
 
-    if (states, start_p, trans_p, emit_p) == (char_state_tab_P, start_P, trans_P, emit_P):
-        return decode(jieba_model(), obs)  # the tuple compares its items by identity first
-    return decode(build_model(states, start_p, trans_p, emit_p), obs)
+    given, jiebas = (states, start_p, trans_p, emit_p), (char_state_tab_P, start_P, trans_P, emit_P)
+    if all(a is b for a, b in zip(given, jiebas, strict=True)):
+        return decode(jieba_model(), obs)
+    return decode(build_model(*given), obs)

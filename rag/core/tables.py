@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-KEY_LENGTH = 16  # hex digits of a cache key: 64 bits, no collision between builds
+KEY_LENGTH = 16  # hex digits of a cache key (64 bits of sha256)
 
 
 def cache_dir() -> Path:

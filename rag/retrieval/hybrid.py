@@ -136,14 +136,15 @@ class HybridRetriever:
         rows: dict[str, int] = {}  # chunk id -> index row, for every ranked chunk
         passages: dict[str, tuple[str, dict[str, Any]]] = {}  # fetched so far
         for q in queries:
-            ranking, scores = _lexical_ranking(index, q, mask, rows)
+            ranking, scores = lexical_ranking(index, q, mask, rows)
             lexical_scores = np.maximum(lexical_scores, scores)
             rankings.append(ranking)
             if q in dense_queries:
-                dense = self._dense_ranking(index, q, filters, rows, ranking, passages)
-                rankings.append([cid for cid, _ in dense])
-                for cid, score in dense:
+                dense = self._dense_ranking(index, q, filters, rows, ranking)
+                rankings.append([cid for cid, _, _, _ in dense])
+                for cid, score, text, meta in dense:
                     dense_scores[cid] = max(score, dense_scores.get(cid, -1.0))
+                    passages[cid] = (text, meta)
         fused = [cid for cid, _ in rrf(rankings)[:POOL]]
         if not fused:
             return []
@@ -162,19 +163,15 @@ class HybridRetriever:
         filters: Filters,
         rows: dict[str, int],
         lexical: Sequence[str],
-        passages: dict[str, tuple[str, dict[str, Any]]],
-    ) -> list[tuple[str, float]]:
-        """Dense (chunk_id, cosine) for ``query``, best first, committed chunks only (a
-        running write's chunks are in Chroma before their commit, not in the index).
-
-        ``lexical``, the same query's lexical hits, are scored too where the vector index
-        is folded (``Store.dense_search``); the passages read go into ``passages``."""
+    ) -> list[tuple[str, float, str, dict[str, Any]]]:
+        """Dense (chunk_id, cosine, text, metadata) for ``query``, best first, committed
+        chunks only (a running write's chunks are in Chroma before their commit, not in
+        the index). ``lexical``, the same query's lexical hits, are scored too where the
+        vector index is folded (``Store.dense_search``)."""
         vector = self.store.embedder.embed_query(query)
         found = self.store.dense_search(vector, FIRST_STAGE, filters.chroma_where(), lexical)
         rows.update(index.rows_of([cid for cid, _, _, _ in found]))
-        kept = [row for row in found if row[0] in rows]
-        passages.update((cid, (text, meta)) for cid, _, text, meta in kept)
-        return [(cid, score) for cid, score, _, _ in kept]
+        return [row for row in found if row[0] in rows]
 
     def _rank(
         self,
@@ -217,7 +214,7 @@ def _filter_mask(index: LexicalSnapshot, filters: Filters) -> np.ndarray | None:
     )
 
 
-def _lexical_ranking(
+def lexical_ranking(
     index: LexicalSnapshot, query: str, mask: np.ndarray | None, rows: dict[str, int]
 ) -> tuple[list[str], np.ndarray]:
     """The FIRST_STAGE best chunk ids for ``query`` by BM25 (filtered), and every row's
