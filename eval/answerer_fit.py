@@ -41,7 +41,7 @@ from rag.analysis.features import (
 from rag.analysis.query import ANSWER_TYPES, QueryInfo, analyze
 from rag.answer.extractive import quote_answer, refusal_answer, select_sentences
 from rag.answer.model import AnswererModel, Trees
-from rag.answer.policy import decide
+from rag.answer.policy import decide, years_missing
 from rag.core.types import Answer
 
 VERSION = "answerer-v1"
@@ -141,7 +141,7 @@ def question_rows(items: Sequence[Prepared], scorer: Trees) -> np.ndarray:
 
 def _question(p: Prepared, scorer: Trees) -> np.ndarray:
     scores = scorer.proba(p.X) if len(p.evidence) else np.zeros(0)
-    return question_vector(p.evidence, p.row.hits, p.X, scores)
+    return question_vector(p.info, p.evidence, p.row.hits, p.X, scores)
 
 
 def out_of_fold_questions(items: Sequence[Prepared]) -> np.ndarray:
@@ -265,6 +265,7 @@ def artifact(
         "threshold": threshold,
         "keep_ratio": keep_ratio,
         "refuse_without_constraints": gates.constraints,
+        "refuse_without_years": gates.years,
         "refuse_without_type": list(gates.types),
         "metrics": metrics,
         "sentence_model": export(sentence_model),
@@ -298,10 +299,11 @@ def evaluate(
 @dataclass(frozen=True)
 class Gates:
     """The old rules' hard checks kept in front of the model: refuse when no passage
-    holds the question's constraints; refuse a question of one of ``types`` when no
-    sentence holds a value of the asked kind."""
+    holds the question's constraints (or, narrower, its years); refuse a question of one
+    of ``types`` when no sentence holds a value of the asked kind."""
 
     constraints: bool = False
+    years: bool = False  # refuse when no passage holds the question's years
     types: tuple[str, ...] = ()
 
 
@@ -320,13 +322,19 @@ def choose_gates(bars: Callable[[Gates], tuple[float, float] | None], log=print)
 
     best = Gates()
     score = worth(best)
-    steps = [replace(best, constraints=True), *(None for _ in GATE_TYPES)]
-    for step, kind in zip(steps, (None, *GATE_TYPES), strict=True):
-        option = step if kind is None else replace(best, types=(*best.types, kind))
+    # Each step offers one more check on top of those kept so far.
+    steps: list[Callable[[Gates], Gates]] = [
+        lambda g: replace(g, constraints=True),
+        lambda g: replace(g, years=True),  # the narrower form: only the question's years
+        *(lambda g, kind=kind: replace(g, types=(*g.types, kind)) for kind in GATE_TYPES),
+    ]
+    for step in steps:
+        option = step(best)
         value = worth(option)
         if value >= score:
             best, score = option, value
-    log(f"  hard checks kept: constraints {'on' if best.constraints else 'off'}, answer "
+    log(f"  hard checks kept: constraints {'on' if best.constraints else 'off'}, years "
+        f"{'on' if best.years else 'off'}, answer "
         f"types {', '.join(best.types) or 'none'} (val correct refusals {score:.3f})")  # fmt: skip
     return best
 
@@ -362,6 +370,7 @@ def fit(items: Sequence[Prepared], data: dict, log=print) -> dict:  # type: igno
     answerable = np.array([it.row.answerable for it in val])
     in_set = {name: np.array([it.row.set == name for it in val]) for name in sets}
     no_constraints = np.array([not any(e.constraints_ok for e in it.evidence) for it in val])
+    no_years = np.array([bool(years_missing(it.info, it.evidence)) for it in val])
     no_type = np.array([not any(e.type_ok for e in it.evidence) for it in val])
     asked = np.array([it.info.answer_type for it in val])
 
@@ -369,6 +378,8 @@ def fit(items: Sequence[Prepared], data: dict, log=print) -> dict:  # type: igno
         """(threshold, mean correct refusals on val) with these hard checks; None when the
         checks alone refuse more than MAX_FALSE_REFUSALS of some set's answerable rows."""
         refused = np.zeros(len(val), dtype=bool)
+        if gates.years:
+            refused |= no_years
         if gates.constraints:
             refused |= no_constraints
         refused |= no_type & np.isin(asked, gates.types)

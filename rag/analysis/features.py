@@ -12,13 +12,19 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from rag.analysis.evidence import MAX_SUPPORT, Evidence, term_match, term_weight
-from rag.analysis.query import ANSWER_TYPES, QueryInfo
+from rag.analysis.evidence import MAX_SUPPORT, Evidence, coverage, term_match, term_weight
+from rag.analysis.query import ANSWER_TYPES, QueryInfo, question_slot
 from rag.core.text.fold import fold
 from rag.core.text.grams import bigrams
 from rag.core.types import Hit
 
 MAX_GAP = 50  # characters: a value farther from the question's words is simply "far"
+# The question word's context matched in a sentence: a run shorter than two characters
+# matches by chance; an answer value fits between the two sides within SLOT_SPAN.
+SLOT_MIN_RUN = 2
+SLOT_SPAN = 20
+TOP_SENTENCES = 3  # the best-scored sentences the question-level slot features look at
+NEAR_BEST = 0.5  # a sentence "near the best" scores at least this share of the best
 _NON_WORD = re.compile(r"[\W_]+")
 
 SENTENCE_FEATURES: tuple[str, ...] = (
@@ -54,6 +60,10 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "n_terms",  # key terms of the question
     "n_constraints",  # hard constraints of the question
     *(f"type_{kind}" for kind in ANSWER_TYPES),  # the asked answer type, one-hot
+    "title_coverage",  # IDF-weighted share of the key terms in the passage's title
+    "slot_left",  # share of the words before the question word found in the sentence
+    "slot_right",  # ... of the words after it (NaN: no question word, or nothing there)
+    "slot_fit",  # both sides in the sentence, in order, with room for an answer between
 )
 
 # Retrieval scores inform the sentence scorer (rank within one question) but not the
@@ -72,6 +82,14 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "max_bigram_share",
     "any_constraints_ok",
     "any_admissible",
+    "hits_missing_weight",  # heaviest key term absent from every passage, share of all
+    "hits_coverage",  # IDF-weighted share of the key terms anywhere in the passages
+    "hits_bigram_share",  # share of the question's character bigrams anywhere in them
+    "other_doc_gap",  # best sentence score minus the best from another document
+    "docs_near_best",  # documents with a sentence scoring NEAR_BEST of the best or more
+    "top_slot_left",  # slot features, the best of the TOP_SENTENCES best-scored sentences
+    "top_slot_right",
+    "top_slot_fit",
     *_BEST,  # the best-scored sentence's own features
 )
 
@@ -94,6 +112,8 @@ def sentence_matrix(
     shares = [len(q_grams & bigrams(e.folded)) / len(q_grams) if q_grams else 0.0 for e in evidence]
     neighbours = _neighbours(evidence)
     passage_best: dict[int, float] = {}
+    titles: dict[int, float] = {}
+    slot = question_slot(info.folded)
     for e, share in zip(evidence, shares, strict=True):
         passage_best[e.hit_index] = max(passage_best.get(e.hit_index, 0.0), share)
     for i, e in enumerate(evidence):
@@ -104,6 +124,7 @@ def sentence_matrix(
                 w for t, w in zip(info.terms, weights, strict=True) if term_match(t, passage) < 1
             ]
             passage_missing[e.hit_index] = max(absent, default=0.0) / total_weight
+            titles[e.hit_index] = coverage(info.terms, fold(hit.title))
         run = _common_run(question, e.folded)
         rows[i] = [
             e.sentence_coverage,
@@ -138,8 +159,33 @@ def sentence_matrix(
             len(info.terms),
             len(info.constraints),
             *one_hot,
+            titles[e.hit_index],
+            *slot_match(slot, e.folded),
         ]
     return rows
+
+
+def slot_match(slot: tuple[str, str] | None, sentence: str) -> tuple[float, float, float]:
+    """How much of the question word's context (rag.analysis.query.question_slot) a
+    folded sentence repeats: the longest run of the words just before it (as a share),
+    of the words just after it, and 1.0 when both runs are there in order with at most
+    SLOT_SPAN characters between them (where the answer would sit). Reading-comprehension
+    baselines align the question's words around the gap the same way."""
+    if slot is None:
+        return math.nan, math.nan, math.nan
+    left, right = slot
+    n_left = next((n for n in range(len(left), 0, -1) if left[-n:] in sentence), 0)
+    n_right = next((n for n in range(len(right), 0, -1) if right[:n] in sentence), 0)
+    fit = 0.0
+    if n_left >= SLOT_MIN_RUN and n_right >= SLOT_MIN_RUN:
+        at = sentence.find(left[-n_left:])
+        after = sentence.find(right[:n_right], at + n_left)
+        fit = float(after >= 0 and after - (at + n_left) <= SLOT_SPAN)
+    return (
+        n_left / len(left) if left else math.nan,
+        n_right / len(right) if right else math.nan,
+        fit,
+    )
 
 
 def _neighbours(evidence: Sequence[Evidence]) -> list[list[int]]:
@@ -166,16 +212,30 @@ def _common_run(question: str, sentence: str) -> int:
 
 
 def question_vector(
-    evidence: Sequence[Evidence], hits: Sequence[Hit], sentences: np.ndarray, scores: np.ndarray
+    info: QueryInfo,
+    evidence: Sequence[Evidence],
+    hits: Sequence[Hit],
+    sentences: np.ndarray,
+    scores: np.ndarray,
 ) -> np.ndarray:
     """QUESTION_FEATURES for one question, from its sentence rows and their scores."""
+    passages = _hits_features(info, hits)
     if len(scores) == 0:
-        empty = np.zeros(len(QUESTION_FEATURES))
-        empty[len(QUESTION_FEATURES) - len(_BEST) :] = np.nan
+        empty = np.full(len(QUESTION_FEATURES), np.nan)
+        empty[: QUESTION_FEATURES.index("hits_missing_weight")] = 0.0  # no sentences
         empty[QUESTION_FEATURES.index("n_docs")] = len({h.doc_id for h in hits})
+        at = QUESTION_FEATURES.index("hits_missing_weight")
+        empty[at : at + len(passages)] = passages
         return empty
     order = np.argsort(-scores, kind="stable")
     top = [float(scores[order[k]]) if k < len(order) else 0.0 for k in range(3)]
+    best_doc = hits[evidence[order[0]].hit_index].doc_id
+    other = max(
+        (float(scores[i]) for i in order if hits[evidence[i].hit_index].doc_id != best_doc),
+        default=0.0,
+    )
+    near = {hits[evidence[i].hit_index].doc_id for i in order if scores[i] >= NEAR_BEST * top[0]}
+    slots = sentences[order[:TOP_SENTENCES]][:, _SLOT_COLUMNS]
     head = [
         *top,
         math.log1p(len(scores)),
@@ -183,5 +243,27 @@ def question_vector(
         float(sentences[:, SENTENCE_FEATURES.index("bigram_share")].max()),
         float(any(e.constraints_ok for e in evidence)),
         float(any(e.admissible for e in evidence)),
+        *passages,
+        top[0] - other,
+        len(near),
+        *(np.nan if np.isnan(col).all() else float(np.nanmax(col)) for col in slots.T),
     ]
     return np.concatenate([np.asarray(head, dtype=float), sentences[order[0], _BEST_COLUMNS]])
+
+
+_SLOT_COLUMNS = [SENTENCE_FEATURES.index(f"slot_{side}") for side in ("left", "right", "fit")]
+
+
+def _hits_features(info: QueryInfo, hits: Sequence[Hit]) -> list[float]:
+    """hits_missing_weight, hits_coverage, hits_bigram_share: the key terms and the
+    question's bigrams against every passage at once (a same-topic store often lacks
+    the one rare word the question is about)."""
+    text = fold("\n".join(f"{h.title}\n{h.text}" for h in hits))
+    weights = [term_weight(t) for t in info.terms]
+    absent = [w for t, w in zip(info.terms, weights, strict=True) if term_match(t, text) < 1]
+    q_grams = bigrams(_NON_WORD.sub("", info.folded))
+    return [
+        max(absent, default=0.0) / (sum(weights) or 1.0),
+        coverage(info.terms, text),
+        len(q_grams & bigrams(_NON_WORD.sub("", text))) / len(q_grams) if q_grams else 0.0,
+    ]

@@ -380,6 +380,29 @@ _WH_WORD = re.compile(
 )
 
 
+# The question word as it sits in a (folded, Simplified) Chinese question, longest forms
+# first so 哪一年 is taken whole; the words around it are what an answering sentence
+# repeats around the answer (X的首都是哪里 -> X的首都是Y).
+_WH_SPAN = re.compile(
+    r"什么时候|什么样|什么|哪一[年个位天种家座条项所次部]|哪[年个位里儿些天种家座条项所国次部]?|"
+    r"多少[年人次个元]?|几[年个位次种天月岁]?|谁|为何|为什么|如何|何[时地处年人种物者]|怎么样?|"
+    r"怎样|是否"
+)
+SLOT_CONTEXT = 6  # characters kept on each side of the question word
+_NON_WORD_CHARS = re.compile(r"[\W_]+")
+
+
+def question_slot(folded: str) -> tuple[str, str] | None:
+    """The (up to SLOT_CONTEXT) word characters before and after the first question word
+    of a folded question, punctuation dropped; None when it has no question word."""
+    m = _WH_SPAN.search(folded)
+    if not m:
+        return None
+    left = _NON_WORD_CHARS.sub("", folded[: m.start()])[-SLOT_CONTEXT:]
+    right = _NON_WORD_CHARS.sub("", folded[m.end() :])[:SLOT_CONTEXT]
+    return left, right
+
+
 def focus_terms(folded: str, terms: list[str]) -> list[str]:
     """The key term next to the (first) question word: on its left when the question
     ends with it (X的编剧是谁), on its right when it sits inside (X是谁创立的), the last

@@ -81,6 +81,7 @@ class AnswererModel:
     threshold: float  # refuse below this answerability probability
     keep_ratio: float  # quote a further sentence only if its score is this share of the best
     refuse_without_constraints: bool  # refuse when no passage holds the question's constraints
+    refuse_without_years: bool  # ... when no passage holds the question's years
     refuse_without_type: tuple[str, ...]  # asked types refused when no sentence holds one
     version: str
 
@@ -104,6 +105,7 @@ class AnswererModel:
             threshold=float(data["threshold"]),
             keep_ratio=float(data["keep_ratio"]),
             refuse_without_constraints=bool(data["refuse_without_constraints"]),
+            refuse_without_years=bool(data.get("refuse_without_years", False)),
             refuse_without_type=tuple(data.get("refuse_without_type", ())),
             version=str(data["version"]),
         )

@@ -4,10 +4,10 @@ sentence is worth quoting. Learned from labelled data (rag/answer/model.py, fitt
 answerability classifier over the question's best evidence, with a refusal threshold
 chosen on validation data so false refusals stay at or below 5% on each training set.
 Two checks stay rules because they are not judgements: no passages, and a question with
-nothing to look for. Two hard checks of the old rules, "no passage holds the question's
-years, dates, numbers or names" and "no sentence holds a value of the asked kind" (per
-answer type), apply only where the fitted artifact says validation data showed they pay
-(eval/answerer_fit.py chooses them)."""
+nothing to look for. The old rules' hard checks, "no passage holds the question's years,
+dates, numbers or names", its narrower form "no passage holds the question's years", and
+"no sentence holds a value of the asked kind" (per answer type), apply only where the
+fitted artifact says validation data showed they pay (eval/answerer_fit.py chooses them)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def score(
     """(sentence scores, answerability probability) from the fitted models."""
     sentences = sentence_matrix(info, evidence, hits)
     scores = model.sentence.proba(sentences) if len(evidence) else np.zeros(0)
-    question = question_vector(evidence, hits, sentences, scores)
+    question = question_vector(info, evidence, hits, sentences, scores)
     return scores, float(model.answerable.proba(question[None, :])[0])
 
 
@@ -61,6 +61,8 @@ def decide(
     if model.refuse_without_constraints and not any(e.constraints_ok for e in evidence):
         missing = min((e.missing for e in evidence), key=len)
         return Decision(True, f"no passage mentions {', '.join(missing)}", answerable, kept)
+    if model.refuse_without_years and (missing := years_missing(info, evidence)):
+        return Decision(True, f"no passage mentions {', '.join(missing)}", answerable, kept)
     if info.answer_type in model.refuse_without_type and not any(e.type_ok for e in evidence):
         return Decision(
             True, f"no passage sentence holds a {info.answer_type} answer", answerable, kept
@@ -80,3 +82,12 @@ def decide(
         answerable,
         kept,
     )
+
+
+def years_missing(info: QueryInfo, evidence: Sequence[Evidence]) -> list[str]:
+    """The question's years when no passage holds all of them (relative years such as
+    今年 resolved against the page's date, as rag.analysis.evidence does); else []."""
+    years = [str(y) for y in sorted(info.facts.years)]
+    if not years or any(not set(years) & set(e.missing) for e in evidence):
+        return []
+    return years
