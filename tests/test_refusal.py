@@ -87,13 +87,14 @@ def test_rgb_sample_floors() -> None:
 
 
 # The product's (learned) answerer on this sample over plain BM25 top 5 (weaker
-# candidates than the product's retrieval): accuracy 0.87, false refusals 0.05, correct
-# refusals 0.20 (the rules it replaced: 0.84 / 0.11 / 0.69). A regression floor only:
-# the sample holds odd RGB questions the answerer was fitted on. Its low distractor
-# refusals are a known miss (README "Learned answerer").
-ACCURACY_FLOOR = 0.84
-FALSE_REFUSAL_CEILING = 0.08
-CORRECT_REFUSAL_FLOOR = 0.15
+# candidates than the product's retrieval): accuracy 0.84, false refusals 0.10, correct
+# refusals 0.44 since the refit on the question-word context and all-passage features
+# (2026-12-02; the model before: 0.87 / 0.05 / 0.20; the rules it replaced: 0.84 / 0.11 /
+# 0.69). A regression floor only: the sample holds odd RGB questions the answerer was
+# fitted on. Its distractor refusals are a known miss (README "Learned answerer").
+ACCURACY_FLOOR = 0.8
+FALSE_REFUSAL_CEILING = 0.13
+CORRECT_REFUSAL_FLOOR = 0.35
 
 
 def test_long_sentences_are_never_cut_inside_a_number():
