@@ -52,12 +52,17 @@ def _hit(k: int, title: str, text: str) -> Hit:
     return Hit(f"c{k}", f"d{k}", text, title, end=len(text), score=1.0 - 0.1 * k)
 
 
-def _vector(question: str, hits: list[Hit]) -> dict[str, float]:
+def _vector(question: str, hits: list[Hit], score_of=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """QUESTION_FEATURES by name; sentence scores from ``score_of(doc_id)`` when given,
+    else falling in evidence order (standing in for the fitted scorer)."""
     info = analyze(question)
     evidence = rank_evidence(info, hits)
     rows = sentence_matrix(info, evidence, hits)
     assert rows.shape == (len(evidence), len(SENTENCE_FEATURES))
-    scores = np.linspace(0.9, 0.1, len(evidence))  # evidence order stands in for a scorer
+    if score_of is None:
+        scores = np.linspace(0.9, 0.1, len(evidence))
+    else:
+        scores = np.array([score_of(hits[e.hit_index].doc_id) for e in evidence])
     vector = question_vector(info, evidence, hits, rows, scores)
     return dict(zip(QUESTION_FEATURES, vector, strict=True))
 
@@ -73,9 +78,19 @@ def test_a_term_no_passage_holds_is_seen_across_all_passages() -> None:
     assert lacking["hits_missing_weight"] > 0.3
     assert held["hits_coverage"] > lacking["hits_coverage"]
     assert held["hits_bigram_share"] > lacking["hits_bigram_share"]
-    # Two documents: the best sentence's lead over the other document's best.
-    assert held["docs_near_best"] >= 1
-    assert held["other_doc_gap"] >= 0.0
+
+
+def test_the_best_sentences_lead_over_other_documents() -> None:
+    hits = [
+        _hit(0, "雲溪橋", "雲溪橋建於1902年，由陳子明設計。"),
+        _hit(1, "星河塔", "星河塔位於北港，是當地最大的觀景台。"),
+    ]
+    alone = _vector("雲溪橋由誰設計？", hits, {"d0": 0.9, "d1": 0.3}.get)
+    assert alone["other_doc_gap"] == pytest.approx(0.6)
+    assert alone["docs_near_best"] == 1  # 0.3 is below half of 0.9
+    rival = _vector("雲溪橋由誰設計？", hits, {"d0": 0.9, "d1": 0.5}.get)
+    assert rival["other_doc_gap"] == pytest.approx(0.4)
+    assert rival["docs_near_best"] == 2
 
 
 def test_years_check_refuses_when_no_passage_holds_the_asked_year() -> None:

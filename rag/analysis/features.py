@@ -6,14 +6,13 @@ fitted models (rag/answer/data/answerer.json.gz) expect, and the artifact record
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 import numpy as np
 
 from rag.analysis.evidence import MAX_SUPPORT, Evidence, coverage, term_match, term_weight
-from rag.analysis.query import ANSWER_TYPES, QueryInfo, question_slot
+from rag.analysis.query import ANSWER_TYPES, NON_WORD, QueryInfo, question_slot
 from rag.core.text.fold import fold
 from rag.core.text.grams import bigrams
 from rag.core.types import Hit
@@ -25,7 +24,6 @@ SLOT_MIN_RUN = 2
 SLOT_SPAN = 20
 TOP_SENTENCES = 3  # the best-scored sentences the question-level slot features look at
 NEAR_BEST = 0.5  # a sentence "near the best" scores at least this share of the best
-_NON_WORD = re.compile(r"[\W_]+")
 
 SENTENCE_FEATURES: tuple[str, ...] = (
     "sentence_coverage",  # IDF-weighted share of the key terms in the sentence
@@ -92,6 +90,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "top_slot_fit",
     *_BEST,  # the best-scored sentence's own features
 )
+_SLOT_COLUMNS = [SENTENCE_FEATURES.index(f"slot_{side}") for side in ("left", "right", "fit")]
+_HITS_AT = QUESTION_FEATURES.index("hits_missing_weight")  # first of the three hits_* features
 
 
 def sentence_matrix(
@@ -102,11 +102,10 @@ def sentence_matrix(
     rows = np.zeros((len(evidence), len(SENTENCE_FEATURES)))
     if not evidence:
         return rows
-    question = _NON_WORD.sub("", info.folded)
+    question = NON_WORD.sub("", info.folded)
     q_grams = bigrams(question)
     top_score = max((h.score for h in hits), default=0.0)
     weights = [term_weight(t) for t in info.terms]
-    total_weight = sum(weights) or 1.0
     passage_missing: dict[int, float] = {}
     one_hot = [float(info.answer_type == kind) for kind in ANSWER_TYPES]
     shares = [len(q_grams & bigrams(e.folded)) / len(q_grams) if q_grams else 0.0 for e in evidence]
@@ -120,10 +119,7 @@ def sentence_matrix(
         hit = hits[e.hit_index]
         if e.hit_index not in passage_missing:
             passage = fold(f"{hit.title}\n{hit.text}")
-            absent = [
-                w for t, w in zip(info.terms, weights, strict=True) if term_match(t, passage) < 1
-            ]
-            passage_missing[e.hit_index] = max(absent, default=0.0) / total_weight
+            passage_missing[e.hit_index] = _missing_weight(info.terms, weights, passage)
             titles[e.hit_index] = coverage(info.terms, fold(hit.title))
         run = _common_run(question, e.folded)
         rows[i] = [
@@ -222,10 +218,9 @@ def question_vector(
     passages = _hits_features(info, hits)
     if len(scores) == 0:
         empty = np.full(len(QUESTION_FEATURES), np.nan)
-        empty[: QUESTION_FEATURES.index("hits_missing_weight")] = 0.0  # no sentences
+        empty[:_HITS_AT] = 0.0  # no sentences
         empty[QUESTION_FEATURES.index("n_docs")] = len({h.doc_id for h in hits})
-        at = QUESTION_FEATURES.index("hits_missing_weight")
-        empty[at : at + len(passages)] = passages
+        empty[_HITS_AT : _HITS_AT + len(passages)] = passages
         return empty
     order = np.argsort(-scores, kind="stable")
     top = [float(scores[order[k]]) if k < len(order) else 0.0 for k in range(3)]
@@ -251,19 +246,22 @@ def question_vector(
     return np.concatenate([np.asarray(head, dtype=float), sentences[order[0], _BEST_COLUMNS]])
 
 
-_SLOT_COLUMNS = [SENTENCE_FEATURES.index(f"slot_{side}") for side in ("left", "right", "fit")]
-
-
 def _hits_features(info: QueryInfo, hits: Sequence[Hit]) -> list[float]:
     """hits_missing_weight, hits_coverage, hits_bigram_share: the key terms and the
     question's bigrams against every passage at once (a same-topic store often lacks
     the one rare word the question is about)."""
     text = fold("\n".join(f"{h.title}\n{h.text}" for h in hits))
     weights = [term_weight(t) for t in info.terms]
-    absent = [w for t, w in zip(info.terms, weights, strict=True) if term_match(t, text) < 1]
-    q_grams = bigrams(_NON_WORD.sub("", info.folded))
+    q_grams = bigrams(NON_WORD.sub("", info.folded))
     return [
-        max(absent, default=0.0) / (sum(weights) or 1.0),
+        _missing_weight(info.terms, weights, text),
         coverage(info.terms, text),
-        len(q_grams & bigrams(_NON_WORD.sub("", text))) / len(q_grams) if q_grams else 0.0,
+        len(q_grams & bigrams(NON_WORD.sub("", text))) / len(q_grams) if q_grams else 0.0,
     ]
+
+
+def _missing_weight(terms: Sequence[str], weights: Sequence[float], folded: str) -> float:
+    """The heaviest key term not found whole in ``folded`` text, as a share of all the
+    terms' weight (0 when every term is there)."""
+    absent = [w for t, w in zip(terms, weights, strict=True) if term_match(t, folded) < 1]
+    return max(absent, default=0.0) / (sum(weights) or 1.0)

@@ -389,7 +389,7 @@ _WH_SPAN = re.compile(
     r"怎样|是否"
 )
 SLOT_CONTEXT = 6  # characters kept on each side of the question word
-_NON_WORD_CHARS = re.compile(r"[\W_]+")
+NON_WORD = re.compile(r"[\W_]+")  # punctuation and spaces, dropped before comparing text
 
 
 def question_slot(folded: str) -> tuple[str, str] | None:
@@ -398,8 +398,8 @@ def question_slot(folded: str) -> tuple[str, str] | None:
     m = _WH_SPAN.search(folded)
     if not m:
         return None
-    left = _NON_WORD_CHARS.sub("", folded[: m.start()])[-SLOT_CONTEXT:]
-    right = _NON_WORD_CHARS.sub("", folded[m.end() :])[:SLOT_CONTEXT]
+    left = NON_WORD.sub("", folded[: m.start()])[-SLOT_CONTEXT:]
+    right = NON_WORD.sub("", folded[m.end() :])[:SLOT_CONTEXT]
     return left, right
 
 

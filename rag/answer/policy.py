@@ -87,7 +87,8 @@ def decide(
 def years_missing(info: QueryInfo, evidence: Sequence[Evidence]) -> list[str]:
     """The question's years when no passage holds all of them (relative years such as
     今年 resolved against the page's date, as rag.analysis.evidence does); else []."""
+    # Evidence.missing lists an absent year as str(year) (evidence.missing_constraints).
     years = [str(y) for y in sorted(info.facts.years)]
-    if not years or any(not set(years) & set(e.missing) for e in evidence):
+    if not years or any(set(years).isdisjoint(e.missing) for e in evidence):
         return []
     return years
