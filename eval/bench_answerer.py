@@ -6,6 +6,8 @@ sentences, never refuse" baseline, on questions it was never fitted on:
 - test split of DRCD (zh-Hant) and CMRC 2018 (zh-Hans), split by article; RGB zh_refine
   even questions (all passages, and the distractor-only store);
 - leave one set out: fitted on two sets, measured on every question of the third;
+- a check of another kind, never fitted on: DRCD/CMRC test questions asked of a store
+  missing only their own paragraph (the rest of the article is there), correct refusals;
 - the trade-off curves (false vs correct refusals, accuracy vs refusal rate) as the
   refusal bar moves, printed and drawn to docs/answerer-curves.svg.
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.answerer_data import CACHE, SETS, inputs
+from eval.answerer_data import CACHE, PARAGRAPH_SETS, SETS, inputs
 from eval.answerer_fit import (
     Figures,
     Prepared,
@@ -185,6 +187,20 @@ def leave_one_out(items: Sequence[Prepared]) -> dict[str, Figures]:
     return out
 
 
+def paragraph_removed(items: Sequence[Prepared], model: AnswererModel) -> dict[str, Figures]:
+    """Figures of the PARAGRAPH_SETS test rows (held-out articles; negatives only, rows
+    whose passages hold the answer left out)."""
+    return {
+        name: figures([p.row for p in chosen], [answer(p, model) for p in chosen])
+        for name in PARAGRAPH_SETS
+        if (
+            chosen := [
+                p for p in items if p.row.set == name and p.row.split == "test" and usable(p.row)
+            ]
+        )  # fmt: skip
+    }
+
+
 def run(rebuild: bool = False) -> int:
     if skipped("bench_answerer", print, *(p for name in SETS for p in inputs(name))):
         return 0
@@ -213,6 +229,11 @@ def run(rebuild: bool = False) -> int:
             f"questions whose passages do hold every answer fact: correct refusals "
             f"{refused:.3f}"
         )
+    print("\nParagraph removed (DRCD/CMRC test questions asked of a store missing only "
+          "their own paragraph; a kind never fitted on):")  # fmt: skip
+    for name, f in paragraph_removed(prepare_all(tuple(PARAGRAPH_SETS), CACHE, rebuild),
+                                     model).items():  # fmt: skip
+        print(f"  {name:9} correct refusals {f.correct_refusals:.3f} of {f.n_unanswerable}")
     print("\nLeave one set out (fit on the other two, measure all of this one):")
     for name, f in leave_one_out(items).items():
         print(f"  {name:5} accuracy {f.accuracy:.3f}  false refusals {f.false_refusals:.3f}  "

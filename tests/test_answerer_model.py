@@ -128,3 +128,32 @@ def test_shipped_artifact_records_features_data_and_figures() -> None:
     assert 0.0 < model.threshold < 1.0
     # The threshold was chosen so validation false refusals stay at or below 5% per set.
     assert all(f["false_refusals"] <= 0.05 for f in data["metrics"]["val"].values())
+
+
+def test_paragraph_removed_rows_lack_their_paragraph_but_keep_their_article(tmp_path) -> None:
+    from eval.answerer_data import FOLDS, _paragraph_rows, bucket
+    from eval.data import QA, Paragraph, WikiArticle
+
+    facts = [("台北", "總統府"), ("高雄", "駁二"), ("台南", "赤崁樓"), ("花蓮", "太魯閣"),
+             ("台中", "歌劇院"), ("嘉義", "檜意森活村")]  # fmt: skip
+    paragraphs = tuple(
+        Paragraph(
+            pid=f"a:{k}",
+            text=f"{city}是台灣的城市。{city}最有名的景點是{sight}，每年吸引許多遊客。",
+            questions=(QA(f"q{k}", f"{city}最有名的景點是什麼？", (sight,)),),
+        )
+        for k, (city, sight) in enumerate(facts)
+    )
+    article = WikiArticle(aid="a", title="台灣城市", paragraphs=paragraphs)
+    rows = list(_paragraph_rows("drcd-para", [article]))
+    assert len(rows) == len(facts)  # every question asked once, of the store without it
+    by_qid = {p.questions[0].qid: p for p in paragraphs}
+    for row in rows:
+        own = by_qid[row.qid]
+        assert not row.answerable and row.split in ("train", "val", "test")
+        assert own.text not in {h.text for h in row.hits}  # its paragraph is gone
+        assert not row.answer_in_hits()
+        fold = bucket(own.pid, "paragraph", FOLDS)
+        kept = {p.text for p in paragraphs if bucket(p.pid, "paragraph", FOLDS) != fold}
+        assert kept  # six paragraphs in four folds: some always stay
+        assert {h.text for h in row.hits} & kept  # the rest of its article is retrieved
