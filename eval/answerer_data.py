@@ -35,6 +35,7 @@ from pathlib import Path
 from eval.data import (
     CMRC_FILES,
     DRCD_FILES,
+    QA,
     RGB_REFINE,
     RgbPassages,
     WikiArticle,
@@ -199,19 +200,8 @@ def _squad_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
                     continue
                 for paragraph in article.paragraphs:
                     for qa in paragraph.questions:
-                        found = assistant.retrieve(qa.question)
-                        yield Row(
-                            set=name,
-                            split=split_of(article.aid),
-                            qid=qa.qid,
-                            group=article.aid,
-                            question=found.analysis,
-                            lang=found.lang,
-                            facts=[list(qa.answers)],
-                            answerable=answerable,
-                            store=f"without fold {removed}",
-                            hits=tuple(found.hits),
-                        )
+                        yield _squad_row(name, article, qa, assistant.retrieve(qa.question),
+                                         answerable, f"without fold {removed}")  # fmt: skip
 
 
 def _paragraph_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
@@ -232,19 +222,24 @@ def _paragraph_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
                     if fold_of[paragraph.pid] != removed:
                         continue
                     for qa in paragraph.questions:
-                        found = assistant.retrieve(qa.question)
-                        yield Row(
-                            set=name,
-                            split=split_of(article.aid),
-                            qid=qa.qid,
-                            group=article.aid,
-                            question=found.analysis,
-                            lang=found.lang,
-                            facts=[list(qa.answers)],
-                            answerable=False,
-                            store=f"without paragraph fold {removed}",
-                            hits=tuple(found.hits),
-                        )
+                        yield _squad_row(name, article, qa, assistant.retrieve(qa.question),
+                                         False, f"without paragraph fold {removed}")  # fmt: skip
+
+
+def _squad_row(name: str, article: WikiArticle, qa: QA, found, answerable: bool,  # type: ignore[no-untyped-def]
+               store: str) -> Row:  # fmt: skip
+    return Row(
+        set=name,
+        split=split_of(article.aid),
+        qid=qa.qid,
+        group=article.aid,
+        question=found.analysis,
+        lang=found.lang,
+        facts=[list(qa.answers)],
+        answerable=answerable,
+        store=store,
+        hits=tuple(found.hits),
+    )
 
 
 def _rgb_rows() -> Iterator[Row]:
