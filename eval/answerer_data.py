@@ -28,15 +28,17 @@ import gzip
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eval.data import (
     CMRC_FILES,
     DRCD_FILES,
     QA,
     RGB_REFINE,
+    Paragraph,
     RgbPassages,
     WikiArticle,
     load_rgb,
@@ -46,6 +48,9 @@ from eval.data import (
 from rag.core.files import file_sha256
 from rag.core.text.fold import fold
 from rag.core.types import Hit
+
+if TYPE_CHECKING:  # rag.assistant is heavy: imported where a store is opened
+    from rag.assistant import Assistant, Retrieval
 
 SETS = ("drcd", "cmrc", "rgb")
 # Negatives only, built from a set above with the question's paragraph (not its article)
@@ -181,53 +186,57 @@ def _open(db: Path, records: list[dict]):  # type: ignore[no-untyped-def]
 
 def _squad_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
     fold_of = {a.aid: bucket(a.aid, "fold", FOLDS) for a in articles}
-    with tempfile.TemporaryDirectory(prefix=f"answerer-{name}-") as tmp:
-        for removed in range(FOLDS):
-            records = [
-                {"id": p.pid, "title": a.title, "text": p.text}
-                for a in articles
-                if fold_of[a.aid] != removed
-                for p in a.paragraphs
-            ]
-            assistant = _open(Path(tmp) / f"store{removed}", records)
-            for article in articles:
-                fold_ = fold_of[article.aid]
-                if fold_ == removed:
-                    answerable = False
-                elif (fold_ + 1) % FOLDS == removed:
-                    answerable = True
-                else:
-                    continue
-                for paragraph in article.paragraphs:
-                    for qa in paragraph.questions:
-                        yield _squad_row(name, article, qa, assistant.retrieve(qa.question),
-                                         answerable, f"without fold {removed}")  # fmt: skip
+    for removed, assistant in _stores_without(name, articles, lambda a, p: fold_of[a.aid]):
+        for article in articles:
+            fold_ = fold_of[article.aid]
+            if fold_ == removed:
+                answerable = False
+            elif (fold_ + 1) % FOLDS == removed:
+                answerable = True
+            else:
+                continue
+            for paragraph in article.paragraphs:
+                for qa in paragraph.questions:
+                    found = assistant.retrieve(qa.question)
+                    yield _squad_row(
+                        name, article, qa, found, answerable, f"without fold {removed}"
+                    )
 
 
 def _paragraph_rows(name: str, articles: list[WikiArticle]) -> Iterator[Row]:
     """Each question asked of the store that lacks its paragraph (the rest of its article
     and every other article stay): unanswerable, same-article passages retrieved."""
     fold_of = {p.pid: bucket(p.pid, "paragraph", FOLDS) for a in articles for p in a.paragraphs}
+    for removed, assistant in _stores_without(name, articles, lambda a, p: fold_of[p.pid]):
+        for article in articles:
+            for paragraph in article.paragraphs:
+                if fold_of[paragraph.pid] != removed:
+                    continue
+                for qa in paragraph.questions:
+                    found = assistant.retrieve(qa.question)
+                    store = f"without paragraph fold {removed}"
+                    yield _squad_row(name, article, qa, found, False, store)
+
+
+def _stores_without(
+    name: str, articles: list[WikiArticle], fold_of: Callable[[WikiArticle, Paragraph], int]
+) -> Iterator[tuple[int, Assistant]]:
+    """(fold, an Assistant over every paragraph whose ``fold_of`` is not that fold), for
+    each of the FOLDS folds in turn; the stores live in one temporary directory."""
     with tempfile.TemporaryDirectory(prefix=f"answerer-{name}-") as tmp:
         for removed in range(FOLDS):
             records = [
                 {"id": p.pid, "title": a.title, "text": p.text}
                 for a in articles
                 for p in a.paragraphs
-                if fold_of[p.pid] != removed
+                if fold_of(a, p) != removed
             ]
-            assistant = _open(Path(tmp) / f"store{removed}", records)
-            for article in articles:
-                for paragraph in article.paragraphs:
-                    if fold_of[paragraph.pid] != removed:
-                        continue
-                    for qa in paragraph.questions:
-                        yield _squad_row(name, article, qa, assistant.retrieve(qa.question),
-                                         False, f"without paragraph fold {removed}")  # fmt: skip
+            yield removed, _open(Path(tmp) / f"store{removed}", records)
 
 
-def _squad_row(name: str, article: WikiArticle, qa: QA, found, answerable: bool,  # type: ignore[no-untyped-def]
-               store: str) -> Row:  # fmt: skip
+def _squad_row(
+    name: str, article: WikiArticle, qa: QA, found: Retrieval, answerable: bool, store: str
+) -> Row:
     return Row(
         set=name,
         split=split_of(article.aid),

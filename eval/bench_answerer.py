@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.answerer_data import CACHE, PARAGRAPH_SETS, SETS, inputs
+from eval.answerer_data import CACHE, PARAGRAPH_SETS, SETS, inputs, load_rows
 from eval.answerer_fit import (
     Figures,
     Prepared,
@@ -34,6 +34,7 @@ from eval.answerer_fit import (
     data_record,
     figures,
     fit,
+    prepare,
     prepare_all,
     question_rows,
     usable,
@@ -187,18 +188,15 @@ def leave_one_out(items: Sequence[Prepared]) -> dict[str, Figures]:
     return out
 
 
-def paragraph_removed(items: Sequence[Prepared], model: AnswererModel) -> dict[str, Figures]:
+def paragraph_removed(rebuild: bool, model: AnswererModel) -> dict[str, Figures]:
     """Figures of the PARAGRAPH_SETS test rows (held-out articles; negatives only, rows
-    whose passages hold the answer left out)."""
-    return {
-        name: figures([p.row for p in chosen], [answer(p, model) for p in chosen])
-        for name in PARAGRAPH_SETS
-        if (
-            chosen := [
-                p for p in items if p.row.set == name and p.row.split == "test" and usable(p.row)
-            ]
-        )  # fmt: skip
-    }
+    whose passages hold the answer left out). Only those rows are prepared."""
+    out = {}
+    for name in PARAGRAPH_SETS:
+        rows = [r for r in load_rows(name, CACHE, rebuild=rebuild) if r.split == "test"]
+        chosen = [prepare(r) for r in rows if usable(r)]
+        out[name] = figures([p.row for p in chosen], [answer(p, model) for p in chosen])
+    return out
 
 
 def run(rebuild: bool = False) -> int:
@@ -231,8 +229,7 @@ def run(rebuild: bool = False) -> int:
         )
     print("\nParagraph removed (DRCD/CMRC test questions asked of a store missing only "
           "their own paragraph; a kind never fitted on):")  # fmt: skip
-    for name, f in paragraph_removed(prepare_all(tuple(PARAGRAPH_SETS), CACHE, rebuild),
-                                     model).items():  # fmt: skip
+    for name, f in paragraph_removed(rebuild, model).items():
         print(f"  {name:9} correct refusals {f.correct_refusals:.3f} of {f.n_unanswerable}")
     print("\nLeave one set out (fit on the other two, measure all of this one):")
     for name, f in leave_one_out(items).items():

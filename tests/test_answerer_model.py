@@ -130,7 +130,7 @@ def test_shipped_artifact_records_features_data_and_figures() -> None:
     assert all(f["false_refusals"] <= 0.05 for f in data["metrics"]["val"].values())
 
 
-def test_paragraph_removed_rows_lack_their_paragraph_but_keep_their_article(tmp_path) -> None:
+def test_paragraph_removed_rows_lack_their_paragraph_but_keep_their_article() -> None:
     from eval.answerer_data import FOLDS, _paragraph_rows, bucket
     from eval.data import QA, Paragraph, WikiArticle
 
