@@ -203,7 +203,8 @@ def run(rebuild: bool = False) -> int:
     if skipped("bench_answerer", print, *(p for name in SETS for p in inputs(name))):
         return 0
     started = time.perf_counter()
-    print("labelled rows (cached under bench-results/answerer/; build takes ~20 min):")
+    print("labelled rows (cached under bench-results/answerer/; build takes ~20 min, "
+          "and ~13 min more for the paragraph-removed sets):")  # fmt: skip
     items = prepare_all(SETS, CACHE, rebuild)
     print(f"loading the artifact in a fresh process: {load_ms():.0f} ms [target <= 200]")
     model = load_model()
