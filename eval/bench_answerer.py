@@ -6,8 +6,9 @@ sentences, never refuse" baseline, on questions it was never fitted on:
 - test split of DRCD (zh-Hant) and CMRC 2018 (zh-Hans), split by article; RGB zh_refine
   even questions (all passages, and the distractor-only store);
 - leave one set out: fitted on two sets, measured on every question of the third;
-- a check of another kind, never fitted on: DRCD/CMRC test questions asked of a store
+- checks of another kind, never fitted on: DRCD/CMRC test questions asked of a store
   missing only their own paragraph (the rest of the article is there), correct refusals;
+  other news questions (RGB zh_fact, every question, both stores), all three answerers;
 - the trade-off curves (false vs correct refusals, accuracy vs refusal rate) as the
   refusal bar moves, printed and drawn to docs/answerer-curves.svg.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.answerer_data import CACHE, PARAGRAPH_SETS, SETS, inputs, load_rows
+from eval.answerer_data import CACHE, NEWS_SETS, PARAGRAPH_SETS, SETS, inputs, load_rows
 from eval.answerer_fit import (
     Figures,
     Prepared,
@@ -66,15 +67,17 @@ def top_sentences(p: Prepared, n: int = TOP_N) -> Answer:
     return quote_answer(p.info, p.evidence, list(p.row.hits), ranked, "top sentences", n)
 
 
-def compare(items: Sequence[Prepared], model: AnswererModel) -> dict[str, dict[str, Figures]]:
-    """{set: {answerer: figures}} on the held-out rows."""
+def compare(
+    items: Sequence[Prepared], model: AnswererModel, sets: Sequence[str] = SETS
+) -> dict[str, dict[str, Figures]]:
+    """{set: {answerer: figures}} on the held-out rows of ``sets``."""
     answerers = {
         "learned": lambda p: answer(p, model),
         "rules (before)": lambda p: answer_rules(p.row.question, list(p.row.hits)),
         f"top {TOP_N}, never refuse": top_sentences,
     }
     out: dict[str, dict[str, Figures]] = {}
-    for name in SETS:
+    for name in sets:
         chosen = [p for p in items if p.row.set == name and p.row.split == "test"]
         out[name] = {
             label: figures([p.row for p in chosen], [run(p) for p in chosen])
@@ -84,15 +87,17 @@ def compare(items: Sequence[Prepared], model: AnswererModel) -> dict[str, dict[s
 
 
 def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
-    print(f"{'set':6} {'answerer':24} {'n':>11} {'accuracy':>9} {'false ref.':>11} "
+    print(f"{'set':8} {'answerer':24} {'n':>11} {'accuracy':>9} {'false ref.':>11} "
           f"{'correct ref.':>13} {'quotes':>7}")  # fmt: skip
     for name, by_answerer in table.items():
         for label, f in by_answerer.items():
             print(
-                f"{name:6} {label:24} {f.n_answerable:>5}+{f.n_unanswerable:<5} "
+                f"{name:8} {label:24} {f.n_answerable:>5}+{f.n_unanswerable:<5} "
                 f"{f.accuracy:>9.3f} {f.false_refusals:>11.3f} {f.correct_refusals:>13.3f} "
                 f"{f.mean_quotes:>7.2f}"
             )
+        if name not in TARGETS:
+            continue
         target = TARGETS[name]
         learned = by_answerer["learned"]
         verdict = ", ".join(
@@ -100,7 +105,7 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
             f"{bar} {'met' if _meets(key, getattr(learned, key), bar) else 'MISSED'}"
             for key, bar in target.items()
         )
-        print(f"{'':6} target: {verdict}")
+        print(f"{'':8} target: {verdict}")
 
 
 def _meets(key: str, value: float, bar: float) -> bool:
@@ -232,6 +237,16 @@ def run(rebuild: bool = False) -> int:
           "their own paragraph; a kind never fitted on):")  # fmt: skip
     for name, f in paragraph_removed(rebuild, model).items():
         print(f"  {name:9} correct refusals {f.correct_refusals:.3f} of {f.n_unanswerable}")
+    news = prepare_all(NEWS_SETS, CACHE, rebuild, log=lambda *_: None)
+    print("\nOther news questions (RGB zh_fact, every question: all its passages, and its "
+          "distractors only; a set never fitted on):")  # fmt: skip
+    print_comparison(compare(news, model, NEWS_SETS))
+    held = [p for p in news if not p.row.answerable]
+    clean = [p for p in held if usable(p.row)]
+    if clean:
+        refused = sum(answer(p, model).refused for p in clean) / len(clean)
+        print(f"  without the {len(held) - len(clean)} of {len(held)} whose distractors hold "
+              f"the answer: correct refusals {refused:.3f}")  # fmt: skip
     print("\nLeave one set out (fit on the other two, measure all of this one):")
     for name, f in leave_one_out(items).items():
         print(f"  {name:5} accuracy {f.accuracy:.3f}  false refusals {f.false_refusals:.3f}  "

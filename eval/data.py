@@ -18,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RGB_REFINE = SHARED / "data" / "rgb-zh" / "zh_refine.json"
+# Counterfactual robustness: other news questions, no question or passage shared with
+# zh_refine (its "positive_wrong" passages, facts edited to a fake answer, go unused).
+RGB_FACT = SHARED / "data" / "rgb-zh" / "zh_fact.json"
 CRUD_DIR = SHARED / "data" / "crud-rag-news"
 # Reading comprehension (SQuAD layout): human-written questions over Wikipedia paragraphs.
 DRCD_FILES = (SHARED / "data" / "drcd" / "DRCD_dev.json",)  # zh-Hant (Taiwan)

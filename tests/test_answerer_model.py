@@ -157,3 +157,34 @@ def test_paragraph_removed_rows_lack_their_paragraph_but_keep_their_article() ->
         kept = {p.text for p in paragraphs if bucket(p.pid, "paragraph", FOLDS) != fold}
         assert kept  # six paragraphs in four folds: some always stay
         assert {h.text for h in row.hits} & kept  # the rest of its article is retrieved
+
+
+def test_news_rows_keep_a_one_string_answer_whole(tmp_path: Path, monkeypatch) -> None:
+    """zh_fact's answer is one string (zh_refine's a list): it is one fact, not one fact
+    per character; every row is held out; distractor stores hold no positive."""
+    import eval.answerer_data as answerer_data
+
+    facts = [("2019年军运会在哪个城市举办", "武汉"), ("2020赛季中超冠军是谁", "江苏苏宁"),
+             ("冰心的原名叫什么", "谢婉莹")]  # fmt: skip
+    path = tmp_path / "zh_fact.json"
+    lines = [
+        {
+            "id": k,
+            "query": query,
+            "answer": answer,
+            "fakeanswer": "不对",
+            "positive": [f"新闻：{query.rstrip('？')}？答案是{answer}，各方确认。"],
+            "positive_wrong": [f"新闻：答案是不对。{k}"],
+            "negative": [f"新闻：关于{query[:4]}的其他报道，第{k}篇，没有提到结果。"],
+        }
+        for k, (query, answer) in enumerate(facts)
+    ]
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    monkeypatch.setattr(answerer_data, "inputs", lambda name: (path,))
+    rows = list(answerer_data.build_rows("rgb-fact"))
+    assert len(rows) == 2 * len(facts)
+    for row in rows:
+        assert row.facts == [[facts[int(row.qid)][1]]] and row.split == "test"
+        texts = " ".join(h.text for h in row.hits)
+        assert "不对" not in texts  # positive_wrong passages are never stored
+        assert row.answer_in_hits() == row.answerable
