@@ -9,6 +9,7 @@ sentences, never refuse" baseline, on questions it was never fitted on:
 - checks of another kind, never fitted on: DRCD/CMRC test questions asked of a store
   missing only their own paragraph (the rest of the article is there), correct refusals;
   other news questions (RGB zh_fact, every question, both stores), all three answerers;
+  RGB even questions whose store holds one positive passage each (single source);
 - the trade-off curves (false vs correct refusals, accuracy vs refusal rate) as the
   refusal bar moves, printed and drawn to docs/answerer-curves.svg.
 
@@ -27,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.answerer_data import CACHE, NEWS_SETS, PARAGRAPH_SETS, SETS, inputs, load_rows
+from eval.answerer_data import (
+    CACHE,
+    NEWS_SETS,
+    PARAGRAPH_SETS,
+    SETS,
+    SINGLE_SOURCE,
+    inputs,
+    load_rows,
+)
 from eval.answerer_fit import (
     Figures,
     Prepared,
@@ -87,12 +96,12 @@ def compare(
 
 
 def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
-    print(f"{'set':8} {'answerer':24} {'n':>11} {'accuracy':>9} {'false ref.':>11} "
+    print(f"{'set':10} {'answerer':24} {'n':>11} {'accuracy':>9} {'false ref.':>11} "
           f"{'correct ref.':>13} {'quotes':>7}")  # fmt: skip
     for name, by_answerer in table.items():
         for label, f in by_answerer.items():
             print(
-                f"{name:8} {label:24} {f.n_answerable:>5}+{f.n_unanswerable:<5} "
+                f"{name:10} {label:24} {f.n_answerable:>5}+{f.n_unanswerable:<5} "
                 f"{f.accuracy:>9.3f} {f.false_refusals:>11.3f} {f.correct_refusals:>13.3f} "
                 f"{f.mean_quotes:>7.2f}"
             )
@@ -105,7 +114,7 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
             f"{bar} {'met' if _meets(key, getattr(learned, key), bar) else 'MISSED'}"
             for key, bar in target.items()
         )
-        print(f"{'':8} target: {verdict}")
+        print(f"{'':10} target: {verdict}")
 
 
 def _meets(key: str, value: float, bar: float) -> bool:
@@ -247,6 +256,13 @@ def run(rebuild: bool = False) -> int:
         refused = sum(answer(p, model).refused for p in clean) / len(clean)
         print(f"  without the {len(held) - len(clean)} of {len(held)} whose distractors hold "
               f"the answer: correct refusals {refused:.3f}")  # fmt: skip
+    single = [p for p in prepare_all((SINGLE_SOURCE,), CACHE, rebuild, log=lambda *_: None)
+              if p.row.split == "test" and p.row.answer_in_hits()]  # fmt: skip
+    print(
+        "\nSingle source (RGB even questions asked of the distractors plus one positive "
+        "passage each, those whose retrieved passages hold the answer; never fitted on):"
+    )
+    print_comparison(compare(single, model, (SINGLE_SOURCE,)))
     print("\nLeave one set out (fit on the other two, measure all of this one):")
     for name, f in leave_one_out(items).items():
         print(f"  {name:5} accuracy {f.accuracy:.3f}  false refusals {f.false_refusals:.3f}  "

@@ -188,3 +188,29 @@ def test_news_rows_keep_a_one_string_answer_whole(tmp_path: Path, monkeypatch) -
         texts = " ".join(h.text for h in row.hits)
         assert "不对" not in texts  # positive_wrong passages are never stored
         assert row.answer_in_hits() == row.answerable
+
+
+def test_single_source_rows_are_asked_of_one_positive_per_question(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import eval.answerer_data as answerer_data
+
+    facts = [("北京冬奥会吉祥物叫什么", "冰墩墩"), ("2022年春运什么时候开始", "1月17日")]
+    lines = [
+        {
+            "id": k,
+            "query": query,
+            "answer": [answer],
+            "positive": [f"第一篇：{query}？是{answer}。", f"第二篇：{query}？答案为{answer}。"],
+            "negative": [f"关于{query[:4]}的报道，第{k}篇，未提结果。"],
+        }
+        for k, (query, answer) in enumerate(facts)
+    ]
+    path = tmp_path / "zh_refine.json"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    monkeypatch.setattr(answerer_data, "inputs", lambda name: (path,))
+    rows = list(answerer_data.build_rows(answerer_data.SINGLE_SOURCE))
+    assert len(rows) == len(facts)  # one store, each question asked once
+    texts = {h.text for row in rows for h in row.hits}
+    assert all(row.answerable and row.answer_in_hits() for row in rows)
+    assert {t for t in texts if t.startswith("第")} == {x["positive"][0] for x in lines}
