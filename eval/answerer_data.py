@@ -51,6 +51,7 @@ from eval.data import (
     load_squad,
     write_jsonl,
 )
+from eval.sets_io import as_alternatives
 from rag.core.files import file_sha256
 from rag.core.text.fold import fold
 from rag.core.types import Hit
@@ -272,14 +273,6 @@ def _squad_row(
     )
 
 
-def _facts(answer: str | list) -> Facts:
-    """RGB's answer field as facts: zh_refine's is a list (each element a fact, itself a
-    string or a list of aliases); zh_fact's is one string, a single fact."""
-    if isinstance(answer, str):
-        return [[answer]]
-    return [a if isinstance(a, list) else [a] for a in answer]
-
-
 def _rgb_rows(name: str, split: Callable[[int, str], str]) -> Iterator[Row]:
     """Every question of an RGB file asked of the store of all its passages (answerable)
     and of the store of its distractors only (unanswerable), or for SINGLE_SOURCE of the
@@ -308,7 +301,7 @@ def _rgb_rows(name: str, split: Callable[[int, str], str]) -> Iterator[Row]:
                     group=f"{name}:{row['id']}",
                     question=found.analysis,
                     lang=found.lang,
-                    facts=_facts(row["answer"]),
+                    facts=as_alternatives(row["answer"]),  # zh_fact's: one string
                     answerable=answerable,
                     store=label,
                     hits=tuple(found.hits),

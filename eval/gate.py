@@ -75,12 +75,12 @@ def run_one(name: str, spec: dict[str, Any], shared: Path, log: Callable[[str], 
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [f"{'run':16s} {'metric':26s} {'value':>9s} {'threshold':>12s}  result"]
+    lines = [f"{'run':20s} {'metric':26s} {'value':>9s} {'threshold':>12s}  result"]
     for r in rows:
         bound = f">= {r['min']}" if "min" in r else f"<= {r['max']}"
         value = "–" if r["value"] is None else f"{r['value']:.3f}"
         lines.append(
-            f"{r['run']:16s} {r['metric']:26s} {value:>9s} {bound:>12s}  "
+            f"{r['run']:20s} {r['metric']:26s} {value:>9s} {bound:>12s}  "
             f"{'ok' if r['ok'] else 'FAIL'}"
         )
     return "\n".join(lines)

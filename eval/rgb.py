@@ -10,6 +10,10 @@ items whose ``evidence`` names the positive passages.
 - ``rgb:zh_fact``: counterfactual robustness; ``positive_wrong`` passages (holding the
   fake fact) plus the true positives; ``fake_facts`` lets the metrics count answers that
   flag the conflict.
+- ``rgb:zh_fact:true`` and ``rgb:zh_fact:distractors``: zh_fact's questions as plain news
+  questions (none shared with zh_refine, and never fitted on by the learned answerer):
+  true positives and negatives (answer), and negatives only (refuse). The edited
+  passages are left out.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from eval.sets_io import EvalItem, as_alternatives
 if TYPE_CHECKING:
     from rag.core.config import Settings
 
-TASKS = ("zh_refine", "zh_refine:distractors", "zh_int", "zh_fact")
+TASKS = (
+    "zh_refine",
+    "zh_refine:distractors",
+    "zh_int",
+    "zh_fact",
+    "zh_fact:true",
+    "zh_fact:distractors",
+)
 
 
 @dataclass
@@ -54,12 +65,12 @@ def build(task: str, rows: list[dict]) -> RgbCorpus:
     for row in rows:
         base = {"id": f"{task.split(':')[0]}-{row['id']}", "lang": "zh-Hans", "kind": task}
         facts = as_alternatives(row["answer"])
-        if task == "zh_refine":
+        if task in ("zh_refine", "zh_fact:true"):
             pos = [corpus.add(p) for p in row["positive"]]
             for p in row["negative"]:
                 corpus.add(p)
             item = EvalItem(row["query"], base["id"], facts=facts, evidence=[[i] for i in pos])
-        elif task == "zh_refine:distractors":
+        elif task in ("zh_refine:distractors", "zh_fact:distractors"):
             for p in row["negative"]:
                 corpus.add(p)
             item = EvalItem(row["query"], base["id"], facts=facts, answerable=False)

@@ -49,6 +49,9 @@ def test_shipped_config_is_well_formed() -> None:
         spec = config["runs"][name]
         assert {"accuracy", "correct_refusal_rate"} <= set(spec["min"])
         assert "false_refusal_rate" in spec["max"]
+    # News questions the answerer was never fitted on (RGB zh_fact), answered and refused.
+    assert config["runs"]["rgb_fact"]["set"] == "rgb:zh_fact:true"
+    assert "correct_refusal_rate" in config["runs"]["rgb_fact_distractors"]["min"]
     for spec in config["runs"].values():
         assert spec["set"] and (spec.get("min") or spec.get("max"))
         rates = {k: v for k, v in spec.get("min", {}).items() if "_per_" not in k}
