@@ -20,6 +20,7 @@ fact) inside the answer text, refusals counted wrong.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -102,8 +103,8 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
         for label, f in by_answerer.items():
             print(
                 f"{name:10} {label:24} {f.n_answerable:>5}+{f.n_unanswerable:<5} "
-                f"{f.accuracy:>9.3f} {f.false_refusals:>11.3f} {f.correct_refusals:>13.3f} "
-                f"{f.mean_quotes:>7.2f}"
+                f"{_rate(f.accuracy):>9} {_rate(f.false_refusals):>11} "
+                f"{_rate(f.correct_refusals):>13} {f.mean_quotes:>7.2f}"
             )
         if name not in TARGETS:
             continue
@@ -115,6 +116,11 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
             for key, bar in target.items()
         )
         print(f"{'':10} target: {verdict}")
+
+
+def _rate(value: float) -> str:
+    """A share to three places; a dash where the set has no such question."""
+    return "–" if math.isnan(value) else f"{value:.3f}"
 
 
 def _meets(key: str, value: float, bar: float) -> bool:
