@@ -18,9 +18,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 RGB_REFINE = SHARED / "data" / "rgb-zh" / "zh_refine.json"
-# Counterfactual robustness: other news questions, no question or passage shared with
-# zh_refine (its "positive_wrong" passages, facts edited to a fake answer, go unused).
-RGB_FACT = SHARED / "data" / "rgb-zh" / "zh_fact.json"
 CRUD_DIR = SHARED / "data" / "crud-rag-news"
 # Reading comprehension (SQuAD layout): human-written questions over Wikipedia paragraphs.
 DRCD_FILES = (SHARED / "data" / "drcd" / "DRCD_dev.json",)  # zh-Hant (Taiwan)
@@ -67,6 +64,12 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> int:
 def rgb_path(name: str, shared: Path = SHARED) -> Path:
     """The file of an RGB zh task: ``zh_refine``, ``zh_int`` or ``zh_fact``."""
     return shared / "data" / "rgb-zh" / f"{name}.json"
+
+
+# Counterfactual robustness, read as other news questions: no question shared with
+# zh_refine (two passages are); its "positive_wrong" passages, facts edited to a fake
+# answer, go unused there.
+RGB_FACT = rgb_path("zh_fact")
 
 
 def load_rgb(path: Path | None = None) -> list[dict]:

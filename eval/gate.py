@@ -1,8 +1,9 @@
 """The CI gate: a small eval whose metrics must stay above the thresholds in gate.json.
 
 Runs (hash embedder, lexical judge, extractive answerer, so the figures are the same on
-every machine): the sample_pages set on a store built from ../shared/corpus, and slices
-of RGB zh_refine (noise) and of its distractor-only variant (refusal); and the judge
+every machine): the sample_pages set on a store built from ../shared/corpus, slices
+of RGB zh_refine (noise) and of its distractor-only variant (refusal), the DRCD/CMRC
+held-out articles, RGB zh_fact as news never fitted on (answered, refused); and the judge
 itself (a run of kind "judge_quality": eval.judge_quality.gate_summary, the lexical
 judge on the RGB set and on the held-out half of the faithfulness set, recall per
 type, precision, ``rag judge`` sentences per second). Prints a table;

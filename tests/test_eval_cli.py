@@ -277,3 +277,21 @@ def test_eval_set_without_evidence_field(store, tmp_path: Path, capsys) -> None:
     assert run_eval_command(args(qset, db, json=True), settings(db)) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["questions"] == 1 and summary["hit@k"] is None
+
+
+def test_rgb_fact_as_news_tasks_store_true_passages_or_negatives_only() -> None:
+    """``rgb:zh_fact:true`` stores the true positives and the negatives (never the edited
+    passages) and expects an answer; ``rgb:zh_fact:distractors`` stores only negatives
+    and expects a refusal."""
+    from eval import rgb
+
+    row = {"id": 7, "query": "2019年军运会在哪个城市举办", "answer": "武汉", "fakeanswer": "成都",
+           "positive": ["军运会在武汉举办。"], "positive_wrong": ["军运会在成都举办。"],
+           "negative": ["军运会吉祥物公布。"]}  # fmt: skip
+    true = rgb.build("zh_fact:true", [row])
+    assert set(true.passages.values()) == {"军运会在武汉举办。", "军运会吉祥物公布。"}
+    (item,) = true.items
+    assert item.answerable and item.facts == [["武汉"]] and item.evidence == [["rgb-0"]]
+    distractors = rgb.build("zh_fact:distractors", [row])
+    assert set(distractors.passages.values()) == {"军运会吉祥物公布。"}
+    assert not distractors.items[0].answerable
