@@ -42,13 +42,13 @@ from eval.data import (
     CMRC_FILES,
     DRCD_FILES,
     QA,
-    RGB_FACT,
     RGB_REFINE,
     Paragraph,
     RgbPassages,
     WikiArticle,
     load_rgb,
     load_squad,
+    rgb_path,
     write_jsonl,
 )
 from eval.sets_io import as_alternatives
@@ -151,7 +151,7 @@ def inputs(name: str) -> tuple[Path, ...]:
         "cmrc": CMRC_FILES,
         "rgb": (RGB_REFINE,),
         SINGLE_SOURCE: (RGB_REFINE,),
-        "rgb-fact": (RGB_FACT,),
+        "rgb-fact": (rgb_path("zh_fact"),),
     }
     return files[PARAGRAPH_SETS.get(name, name)]
 
@@ -185,10 +185,8 @@ def load_rows(name: str, cache: Path = CACHE, *, rebuild: bool = False) -> list[
 
 
 def build_rows(name: str) -> Iterator[Row]:
-    if name in ("rgb", SINGLE_SOURCE):
-        yield from _rgb_rows(name, lambda index, qid: rgb_split(index))
-    elif name in NEWS_SETS:
-        yield from _rgb_rows(name, lambda index, qid: "test")
+    if name in ("rgb", SINGLE_SOURCE, *NEWS_SETS):
+        yield from _rgb_rows(name)
     elif name in PARAGRAPH_SETS:
         yield from _paragraph_rows(name, load_squad(inputs(name)))
     else:
@@ -276,21 +274,25 @@ def _squad_row(
     )
 
 
-def _rgb_rows(name: str, split: Callable[[int, str], str]) -> Iterator[Row]:
-    """Every question of an RGB file asked of the store of all its passages (answerable)
-    and of the store of its distractors only (unanswerable), or for SINGLE_SOURCE of the
-    distractors and each question's first positive (answerable); ``split(index, id)``."""
+def _rgb_stores(name: str, rgb: RgbPassages) -> dict[str, tuple[list[int], bool]]:
+    """{label: (pool indices stored, answerable)}: all passages and distractors only; for
+    SINGLE_SOURCE the distractors and each question's first positive (pool order)."""
+    if name == SINGLE_SOURCE:
+        first = {min(p) for p in rgb.positives if p}
+        return {"distractors and one positive": (sorted({*rgb.distractors(), *first}), True)}
+    return {
+        "all passages": (list(range(len(rgb.texts))), True),
+        "distractors only": (rgb.distractors(), False),
+    }
+
+
+def _rgb_rows(name: str) -> Iterator[Row]:
+    """Every question of an RGB file asked of each of its stores (``_rgb_stores``); split
+    odd/even by question (``rgb_split``), every row held out for NEWS_SETS."""
     (path,) = inputs(name)
     rows = load_rgb(path)
     rgb = RgbPassages.from_rows(rows)
-    if name == SINGLE_SOURCE:
-        first = {min(p) for p in rgb.positives if p}
-        stores = {"distractors and one positive": (sorted({*rgb.distractors(), *first}), True)}
-    else:
-        stores = {
-            "all passages": (list(range(len(rgb.texts))), True),
-            "distractors only": (rgb.distractors(), False),
-        }
+    stores = _rgb_stores(name, rgb)
     with tempfile.TemporaryDirectory(prefix=f"answerer-{name}-") as tmp:
         for k, (label, (indices, answerable)) in enumerate(stores.items()):
             records = [{"id": f"p{i}", "text": rgb.texts[i]} for i in indices]
@@ -299,7 +301,7 @@ def _rgb_rows(name: str, split: Callable[[int, str], str]) -> Iterator[Row]:
                 found = assistant.retrieve(question)
                 yield Row(
                     set=name,
-                    split=split(index, str(row["id"])),
+                    split="test" if name in NEWS_SETS else rgb_split(index),
                     qid=str(row["id"]),
                     group=f"{name}:{row['id']}",
                     question=found.analysis,

@@ -260,8 +260,8 @@ def run(rebuild: bool = False) -> int:
           "distractors only; a set never fitted on):")  # fmt: skip
     print_comparison(compare(news, model, NEWS_SETS))
     print_clean_refusals("zh_fact distractor-only", news, model)
-    single = [p for p in prepare_all((SINGLE_SOURCE,), CACHE, rebuild, log=lambda *_: None)
-              if p.row.split == "test" and p.row.answer_in_hits()]  # fmt: skip
+    single = [prepare(r) for r in load_rows(SINGLE_SOURCE, CACHE, rebuild=rebuild)
+              if r.split == "test" and r.answer_in_hits()]  # fmt: skip
     print(
         "\nSingle source (RGB even questions asked of the distractors plus one positive "
         "passage each, those whose retrieved passages hold the answer; never fitted on):"

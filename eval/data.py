@@ -66,12 +66,6 @@ def rgb_path(name: str, shared: Path = SHARED) -> Path:
     return shared / "data" / "rgb-zh" / f"{name}.json"
 
 
-# Counterfactual robustness, read as other news questions: no question shared with
-# zh_refine (two passages are); its "positive_wrong" passages, facts edited to a fake
-# answer, go unused there.
-RGB_FACT = rgb_path("zh_fact")
-
-
 def load_rgb(path: Path | None = None) -> list[dict]:
     """The rows of an RGB zh file (default zh_refine; one JSON object a line, blank lines
     skipped)."""
