@@ -10,6 +10,8 @@ sentences, never refuse" baseline, on questions it was never fitted on:
   missing only their own paragraph (the rest of the article is there), correct refusals;
   other news questions (RGB zh_fact, every question, both stores), all three answerers;
   RGB even questions whose store holds one positive passage each (single source);
+- the sampling error of the held-out figures (a cluster bootstrap over articles), and
+  whether a missed target's bar lies inside it;
 - the trade-off curves (false vs correct refusals, accuracy vs refusal rate) as the
   refusal bar moves, printed and drawn to docs/answerer-curves.svg.
 
@@ -42,6 +44,7 @@ from eval.answerer_fit import (
     Figures,
     Prepared,
     answer,
+    correct,
     data_record,
     figures,
     fit,
@@ -52,6 +55,7 @@ from eval.answerer_fit import (
 )
 from eval.baseline_rules import answer_rules
 from eval.data import ROOT, skipped
+from eval.metrics import INTERVAL_LEVEL, cluster_interval
 from rag.answer.extractive import quote_answer
 from rag.answer.model import AnswererModel, load_model
 from rag.core.text.grams import bigrams
@@ -116,6 +120,51 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
             for key, bar in target.items()
         )
         print(f"{'':10} target: {verdict}")
+
+
+FIGURES = ("accuracy", "false_refusals", "correct_refusals")
+
+
+def sampling_error(
+    items: Sequence[Prepared], model: AnswererModel, sets: Sequence[str] = SETS
+) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """{set: {figure: (value, low, high)}}: the learned answerer's held-out figures with
+    their cluster-bootstrap interval (eval.metrics.cluster_interval; clusters are the
+    rows' groups: articles, RGB questions)."""
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for name in sets:
+        chosen = [p for p in items if p.row.set == name and p.row.split == "test"]
+        answers = [answer(p, model) for p in chosen]
+        pos = [(p.row, a) for p, a in zip(chosen, answers, strict=True) if p.row.answerable]
+        neg = [(p.row, a) for p, a in zip(chosen, answers, strict=True) if not p.row.answerable]
+        flags = {
+            "accuracy": (pos, [correct(r.facts, a) for r, a in pos]),
+            "false_refusals": (pos, [a.refused for _, a in pos]),
+            "correct_refusals": (neg, [a.refused for _, a in neg]),
+        }
+        out[name] = {
+            key: (sum(f) / len(f) if f else math.nan,
+                  *cluster_interval(f, [r.group for r, _ in rows]))
+            for key, (rows, f) in flags.items()
+        }  # fmt: skip
+    return out
+
+
+def print_sampling_error(table: dict[str, dict[str, tuple[float, float, float]]]) -> None:
+    level = round(100 * INTERVAL_LEVEL)
+    for name, by_key in table.items():
+        cells = "  ".join(
+            f"{key.replace('_', ' ')} {_rate(v)} [{_rate(lo)}, {_rate(hi)}]"
+            for key, (v, lo, hi) in by_key.items()
+        )
+        print(f"  {name:5} {cells}")
+        for key, bar in TARGETS.get(name, {}).items():
+            value, low, high = by_key[key]
+            if math.isnan(value) or _meets(key, value, bar):
+                continue
+            inside = low <= bar <= high
+            print(f"        {key.replace('_', ' ')} misses {bar}: the bar is "
+                  f"{'inside' if inside else 'outside'} the {level}% interval")  # fmt: skip
 
 
 def _rate(value: float) -> str:
@@ -251,6 +300,10 @@ def run(rebuild: bool = False) -> int:
     print_comparison(compare(items, model))
     rgb = [p for p in items if p.row.set == "rgb" and p.row.split == "test"]
     print_clean_refusals("RGB distractor-only", rgb, model)
+    print(f"\nSampling error of the learned answerer's held-out figures "
+          f"({round(100 * INTERVAL_LEVEL)}% cluster bootstrap: whole articles, RGB "
+          f"questions, drawn again):")  # fmt: skip
+    print_sampling_error(sampling_error(items, model))
     print("\nParagraph removed (DRCD/CMRC test questions asked of a store missing only "
           "their own paragraph; a kind never fitted on):")  # fmt: skip
     for name, f in paragraph_removed(rebuild, model).items():

@@ -214,3 +214,28 @@ def test_single_source_rows_are_asked_of_one_positive_per_question(
     texts = {h.text for row in rows for h in row.hits}
     assert all(row.answerable and row.answer_in_hits() for row in rows)
     assert {t for t in texts if t.startswith("第")} == {x["positive"][0] for x in lines}
+
+
+def test_sampling_error_brackets_each_held_out_figure() -> None:
+    from eval.bench_answerer import sampling_error
+
+    items = [prepare(row) for row in _rows()]
+    table = sampling_error(items, load_model(), ("drcd", "cmrc"))
+    assert set(table["cmrc"]) == {"accuracy", "false_refusals", "correct_refusals"}
+    for value, low, high in table["cmrc"].values():  # the made-up test rows are cmrc's
+        assert low <= value <= high
+    assert all(np.isnan(v) for v, _, _ in table["drcd"].values())  # no test rows there
+
+
+def test_a_missed_target_says_whether_its_bar_is_inside_the_interval(capsys) -> None:
+    from eval.bench_answerer import print_sampling_error
+
+    print_sampling_error({"rgb": {
+        "accuracy": (0.95, 0.90, 1.00),  # met: no line
+        "false_refusals": (0.07, 0.04, 0.10),  # missed, 0.05 inside
+        "correct_refusals": (0.30, 0.25, 0.35),  # missed, 0.55 outside
+    }})  # fmt: skip
+    out = capsys.readouterr().out
+    assert "false refusals misses 0.05: the bar is inside" in out
+    assert "correct refusals misses 0.55: the bar is outside" in out
+    assert "accuracy misses" not in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -101,6 +102,18 @@ def test_percentile() -> None:
     assert m.percentile([10.0], 95) == 10.0
     assert m.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert m.percentile(list(map(float, range(101))), 95) == pytest.approx(95.0)
+
+
+def test_cluster_interval_widens_when_failures_share_a_cluster() -> None:
+    clusters = [k for k in range(20) for _ in range(5)]  # 20 articles of 5 questions
+    spread = [k % 5 == 0 for k in range(100)]  # one failure in each article
+    lumped = [k < 20 for k in range(100)]  # all 20 failures in four articles
+    low, high = m.cluster_interval(spread, clusters)
+    assert low == high == 0.2  # every resample has the same share
+    low, high = m.cluster_interval(lumped, clusters)
+    assert low < 0.15 and high > 0.25  # the same 0.2, far less sure
+    assert m.cluster_interval(lumped, clusters) == (low, high)  # seeded: the same again
+    assert all(math.isnan(v) for v in m.cluster_interval([], []))
 
 
 def test_alternatives_shapes() -> None:
