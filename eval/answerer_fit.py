@@ -205,16 +205,27 @@ class Figures:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
-def figures(rows: Sequence[Row], answers: Sequence[Answer]) -> Figures:
+def outcomes(
+    rows: Sequence[Row], answers: Sequence[Answer]
+) -> dict[str, tuple[list[Row], list[bool]]]:
+    """{figure: (the rows it is a share of, one flag per row)} for accuracy, false and
+    correct refusals: what Figures averages and a sampling interval resamples."""
     pos = [(r, a) for r, a in zip(rows, answers, strict=True) if r.answerable]
     neg = [(r, a) for r, a in zip(rows, answers, strict=True) if not r.answerable]
+    return {
+        "accuracy": ([r for r, _ in pos], [correct(r.facts, a) for r, a in pos]),
+        "false_refusals": ([r for r, _ in pos], [a.refused for _, a in pos]),
+        "correct_refusals": ([r for r, _ in neg], [a.refused for _, a in neg]),
+    }
+
+
+def figures(rows: Sequence[Row], answers: Sequence[Answer]) -> Figures:
+    shares = {key: _share(flags) for key, (_, flags) in outcomes(rows, answers).items()}
     given = [a for a in answers if not a.refused]
     return Figures(
-        n_answerable=len(pos),
-        n_unanswerable=len(neg),
-        accuracy=_share(not a.refused and correct(r.facts, a) for r, a in pos),
-        false_refusals=_share(a.refused for _, a in pos),
-        correct_refusals=_share(a.refused for _, a in neg),
+        n_answerable=sum(r.answerable for r in rows),
+        n_unanswerable=sum(not r.answerable for r in rows),
+        **shares,
         mean_quotes=sum(len(a.citations) for a in given) / len(given) if given else 0.0,
     )
 

@@ -44,10 +44,10 @@ from eval.answerer_fit import (
     Figures,
     Prepared,
     answer,
-    correct,
     data_record,
     figures,
     fit,
+    outcomes,
     prepare,
     prepare_all,
     question_rows,
@@ -122,9 +122,6 @@ def print_comparison(table: dict[str, dict[str, Figures]]) -> None:
         print(f"{'':10} target: {verdict}")
 
 
-FIGURES = ("accuracy", "false_refusals", "correct_refusals")
-
-
 def sampling_error(
     items: Sequence[Prepared], model: AnswererModel, sets: Sequence[str] = SETS
 ) -> dict[str, dict[str, tuple[float, float, float]]]:
@@ -134,24 +131,19 @@ def sampling_error(
     out: dict[str, dict[str, tuple[float, float, float]]] = {}
     for name in sets:
         chosen = [p for p in items if p.row.set == name and p.row.split == "test"]
-        answers = [answer(p, model) for p in chosen]
-        pos = [(p.row, a) for p, a in zip(chosen, answers, strict=True) if p.row.answerable]
-        neg = [(p.row, a) for p, a in zip(chosen, answers, strict=True) if not p.row.answerable]
-        flags = {
-            "accuracy": (pos, [correct(r.facts, a) for r, a in pos]),
-            "false_refusals": (pos, [a.refused for _, a in pos]),
-            "correct_refusals": (neg, [a.refused for _, a in neg]),
-        }
+        rows, answers = [p.row for p in chosen], [answer(p, model) for p in chosen]
+        shares = figures(rows, answers)
         out[name] = {
-            key: (sum(f) / len(f) if f else math.nan,
-                  *cluster_interval(f, [r.group for r, _ in rows]))
-            for key, (rows, f) in flags.items()
-        }  # fmt: skip
+            key: (getattr(shares, key), *cluster_interval(flags, [r.group for r in of]))
+            for key, (of, flags) in outcomes(rows, answers).items()
+        }
     return out
 
 
 def print_sampling_error(table: dict[str, dict[str, tuple[float, float, float]]]) -> None:
     level = round(100 * INTERVAL_LEVEL)
+    print(f"\nSampling error of the learned answerer's held-out figures ({level}% cluster "
+          "bootstrap: whole articles, RGB questions, drawn again):")  # fmt: skip
     for name, by_key in table.items():
         cells = "  ".join(
             f"{key.replace('_', ' ')} {_rate(v)} [{_rate(lo)}, {_rate(hi)}]"
@@ -303,9 +295,6 @@ def run(rebuild: bool = False) -> int:
     print_comparison(compare(items, model))
     rgb = [p for p in items if p.row.set == "rgb" and p.row.split == "test"]
     print_clean_refusals("RGB distractor-only", rgb, model)
-    print(f"\nSampling error of the learned answerer's held-out figures "
-          f"({round(100 * INTERVAL_LEVEL)}% cluster bootstrap: whole articles, RGB "
-          f"questions, drawn again):")  # fmt: skip
     print_sampling_error(sampling_error(items, model))
     print("\nParagraph removed (DRCD/CMRC test questions asked of a store missing only "
           "their own paragraph; a kind never fitted on):")  # fmt: skip
